@@ -1,0 +1,67 @@
+/**
+ * Go's text helpers that the Dockerfile grammar is defined in terms of.
+ * BuildKit is written in Go, so "whitespace", "printable" and "quoted" mean
+ * what Go's unicode and strconv packages say, not what JavaScript says.
+ */
+
+/** unicode.IsSpace: JS's \s differs (it has U+FEFF, lacks U+0085). */
+const SPACE = '\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000';
+const LEADING_SPACE = new RegExp(`^[${SPACE}]+`);
+const TRAILING_SPACE = new RegExp(`[${SPACE}]+$`);
+const IS_SPACE = new RegExp(`^[${SPACE}]$`);
+
+export function isGoSpace(ch: string): boolean {
+  return IS_SPACE.test(ch);
+}
+
+export function trimLeftSpace(s: string): string {
+  return s.replace(LEADING_SPACE, '');
+}
+
+/** strings.TrimSpace */
+export function trimSpace(s: string): string {
+  return s.replace(LEADING_SPACE, '').replace(TRAILING_SPACE, '');
+}
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
+/** strconv.IsPrint */
+function isPrint(cp: number): boolean {
+  if (cp < 0x80) return cp >= 0x20 && cp < 0x7f;
+  if (cp <= 0xff) return cp >= 0xa1 && cp !== 0xad;
+  return PRINTABLE.test(String.fromCodePoint(cp));
+}
+
+const SIMPLE_ESCAPES: Record<number, string> = {
+  0x07: '\\a', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x0b: '\\v',
+  0x5c: '\\\\', 0x22: '\\"',
+};
+
+/** strconv.Quote: printable runes kept, the rest escaped as Go does. */
+export function goQuote(s: string): string {
+  let out = '"';
+  let plainFrom = 0;
+  let i = 0;
+  while (i < s.length) {
+    const cp = s.codePointAt(i) as number;
+    const width = cp > 0xffff ? 2 : 1;
+    // A lone surrogate cannot come from UTF-8; Go would hold U+FFFD there.
+    let esc: string | undefined = cp >= 0xd800 && cp <= 0xdfff ? '\ufffd' : SIMPLE_ESCAPES[cp];
+    if (esc === undefined && !isPrint(cp)) {
+      if (cp < 0x20 || cp === 0x7f) esc = '\\x' + cp.toString(16).padStart(2, '0');
+      else if (cp < 0x10000) esc = '\\u' + cp.toString(16).padStart(4, '0');
+      else esc = '\\U' + cp.toString(16).padStart(8, '0');
+    }
+    if (esc !== undefined) {
+      out += s.slice(plainFrom, i) + esc;
+      plainFrom = i + width;
+    }
+    i += width;
+  }
+  return out + s.slice(plainFrom) + '"';
+}
+
+/** fmt's %q of a []string: `["a" "b"]`. */
+export function goQuoteSlice(items: readonly string[]): string {
+  return '[' + items.map(goQuote).join(' ') + ']';
+}

@@ -1,0 +1,117 @@
+/**
+ * Finding here-documents on a RUN/COPY/ADD line. BuildKit splits the line
+ * into shell words (quotes, escapes and `$vars` kept as written), and each
+ * word that looks like `[fd]<<[-]WORD` opens a heredoc; the bodies follow
+ * the instruction line in the order the words appear.
+ */
+import { isGoSpace } from './go-text';
+import type { Heredoc } from './node';
+
+const HEREDOC_WORD = /^(\d*)<<(-?)([^<]*)$/;
+
+/** Splits like a shell, keeping every quote and escape in the words. */
+export function rawShellWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  const flush = (): void => {
+    if (inWord) words.push(word);
+    word = '';
+    inWord = false;
+  };
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (isGoSpace(ch)) {
+      flush();
+      continue;
+    }
+    inWord = true;
+    if (ch === '\\') {
+      word += line.slice(i, i + 2);
+      i++;
+    } else if (ch === "'") {
+      const end = line.indexOf("'", i + 1);
+      const stop = end < 0 ? line.length : end + 1;
+      word += line.slice(i, stop);
+      i = stop - 1;
+    } else if (ch === '"') {
+      let j = i + 1;
+      while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      const stop = Math.min(j + 1, line.length);
+      word += line.slice(i, stop);
+      i = stop - 1;
+    } else if (ch === '$' && line[i + 1] === '{') {
+      const end = line.indexOf('}', i + 2);
+      const stop = end < 0 ? line.length : end + 1;
+      word += line.slice(i, stop);
+      i = stop - 1;
+    } else {
+      word += ch;
+    }
+  }
+  flush();
+  return words;
+}
+
+/**
+ * The delimiter word: quotes removed, backslash escapes applied. Returns
+ * the words it splits into and how many quote characters were removed.
+ */
+function unquoteWords(raw: string): { words: string[]; removedQuotes: boolean } {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let removedQuotes = false;
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i] as string;
+    if (isGoSpace(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    if (ch === '\\') {
+      if (i + 1 < raw.length) word += raw[++i];
+    } else if (ch === "'" || ch === '"') {
+      removedQuotes = true;
+      for (i++; i < raw.length && raw[i] !== ch; i++) {
+        if (ch === '"' && raw[i] === '\\' && i + 1 < raw.length) i++;
+        word += raw[i];
+      }
+    } else {
+      word += ch;
+    }
+  }
+  if (inWord) words.push(word);
+  return { words, removedQuotes };
+}
+
+/** The heredoc a single word opens (`<<EOF`, `<<-"EOF"`, `3<<EOF`), or null. */
+export function parseHeredocWord(word: string): Omit<Heredoc, 'content'> | null {
+  const m = HEREDOC_WORD.exec(word);
+  if (!m || m[3] === '') return null;
+  const { words, removedQuotes } = unquoteWords(m[3] as string);
+  if (words.length !== 1 || words[0] === '') return null;
+  return {
+    name: words[0] as string,
+    fileDescriptor: m[1] === '' ? 0 : Number(m[1]),
+    expand: !removedQuotes,
+    chomp: m[2] === '-',
+  };
+}
+
+/** Every heredoc the line opens, in order. */
+export function heredocsFromLine(line: string): Omit<Heredoc, 'content'>[] {
+  const docs: Omit<Heredoc, 'content'>[] = [];
+  for (const word of rawShellWords(line)) {
+    const doc = parseHeredocWord(word);
+    if (doc) docs.push(doc);
+  }
+  return docs;
+}
+
+/** `<<-` bodies lose the leading tabs of every line. */
+export function chompHeredocContent(content: string): string {
+  return content.replace(/^\t+/gm, '');
+}

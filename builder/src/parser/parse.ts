@@ -1,0 +1,207 @@
+/**
+ * The Dockerfile parser: physical lines to instruction nodes, as BuildKit's
+ * frontend/dockerfile/parser does it (the de facto definition of the
+ * language), so `dump(parse(x))` matches BuildKit's dump byte for byte.
+ */
+import { DirectiveScanner } from './directives';
+import { DockerfileSyntaxError, type SourceRange } from './errors';
+import { trimLeftSpace } from './go-text';
+import { heredocsFromLine } from './heredoc';
+import { LINE_PARSERS, LineParseError, parseIgnore } from './line-parsers';
+import type { DockerfileAst, Heredoc, InstructionNode, ParseWarning } from './node';
+import { splitCommand } from './split-command';
+
+export interface ParseOptions {
+  /** Name used in error messages and warnings; default `Dockerfile`. */
+  readonly file?: string;
+}
+
+/** bufio.Scanner's limit: a line with its newline must fit in 64 KiB. */
+export const MAX_LINE_BYTES = 64 * 1024 - 1;
+
+const HEREDOC_KEYWORDS = new Set(['run', 'copy', 'add']);
+
+/** Physical lines with their newline kept (heredoc bodies need it). */
+class LineReader {
+  private pos = 0;
+  /** 1-based number of the last line returned. */
+  lineNumber = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+  ) {}
+
+  next(): string | null {
+    if (this.pos >= this.text.length) return null;
+    const nl = this.text.indexOf('\n', this.pos);
+    const end = nl < 0 ? this.text.length : nl + 1;
+    const line = this.text.slice(this.pos, end);
+    this.pos = end;
+    this.lineNumber++;
+    // Cheap test first: UTF-8 never needs more than 3 bytes per UTF-16 unit.
+    if (line.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(line) - (nl < 0 ? 0 : 1) > MAX_LINE_BYTES) {
+      throw new DockerfileSyntaxError(`dockerfile line greater than max allowed size of ${MAX_LINE_BYTES}`, this.here());
+    }
+    return line;
+  }
+
+  here(startLine = this.lineNumber): SourceRange {
+    return { file: this.file, startLine, endLine: this.lineNumber };
+  }
+}
+
+function trimNewline(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s[end - 1] === '\n' || s[end - 1] === '\r')) end--;
+  return s.slice(0, end);
+}
+
+function isComment(line: string): boolean {
+  return trimLeftSpace(line).startsWith('#');
+}
+
+function continuationRegex(escape: string): RegExp {
+  const e = '\\' + escape;
+  // The escape token last on the line continues it, unless it is itself escaped.
+  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
+}
+
+/** Builds one node from a logical line; ONBUILD's trigger is parsed recursively. */
+function nodeFromLine(line: string, escapeToken: string, where: SourceRange, comments: string[]): InstructionNode {
+  const { keyword, flags, rest } = splitCommand(line);
+  const lower = keyword.toLowerCase();
+  let args: string[] = [];
+  let json = false;
+  let sub: InstructionNode | undefined;
+  if (lower === 'onbuild') {
+    if (rest !== '') sub = nodeFromLine(rest, escapeToken, where, []);
+  } else {
+    const parser = LINE_PARSERS[lower] ?? parseIgnore;
+    try {
+      ({ args, json } = parser(rest, escapeToken));
+    } catch (err) {
+      if (err instanceof LineParseError) throw new DockerfileSyntaxError(err.message, where);
+      throw err;
+    }
+  }
+  return {
+    keyword, flags, args, json, heredocs: [], original: line,
+    startLine: where.startLine, endLine: where.endLine, comments, ...(sub ? { sub } : {}),
+  };
+}
+
+function canContainHeredoc(node: InstructionNode): boolean {
+  const target = node.keyword.toLowerCase() === 'onbuild' && node.sub ? node.sub : node;
+  return HEREDOC_KEYWORDS.has(target.keyword.toLowerCase()) && !target.json;
+}
+
+/** Parses Dockerfile text. Throws DockerfileSyntaxError (with a line) when it is not a Dockerfile. */
+export function parse(text: string, options: ParseOptions = {}): DockerfileAst {
+  const file = options.file ?? 'Dockerfile';
+  const reader = new LineReader(text.startsWith('\ufeff') ? text.slice(1) : text, file);
+  const directives = new DirectiveScanner();
+  const warnings: ParseWarning[] = [];
+  const instructions: InstructionNode[] = [];
+  let escapeToken: '\\' | '`' = '\\';
+  let continuation = continuationRegex(escapeToken);
+  let comments: string[] = [];
+
+  const directiveAt = (line: string): boolean => {
+    const found = directives.scan(line, reader.lineNumber);
+    if (found === null) return false;
+    if ('error' in found) throw new DockerfileSyntaxError(found.error, reader.here());
+    if (found.name === 'escape') {
+      if (found.value !== '\\' && found.value !== '`') {
+        throw new DockerfileSyntaxError(`invalid escape token '${found.value}' does not match \` or \\`, reader.here());
+      }
+      escapeToken = found.value;
+      continuation = continuationRegex(escapeToken);
+    }
+    return true;
+  };
+  const trimContinuation = (line: string): [string, boolean] => {
+    const m = continuation.exec(line);
+    if (!m) return [line, true];
+    return [line.slice(0, m.index) + (m[1] ?? ''), false];
+  };
+
+  let raw: string | null;
+  while ((raw = reader.next()) !== null) {
+    if (isComment(raw)) {
+      const comment = raw.slice(1).trim();
+      if (comment === '') comments = [];
+      else comments.push(comment);
+    }
+    const first = trimLeftSpace(trimNewline(raw));
+    if (directiveAt(first)) comments.pop();
+    const startLine = reader.lineNumber;
+    let [line, ended] = trimContinuation(isComment(first) ? '' : first);
+    if (ended && line === '') continue;
+
+    let emptyContinuation = false;
+    while (!ended && (raw = reader.next()) !== null) {
+      const physical = trimNewline(raw);
+      directiveAt(physical);
+      // Comment lines inside a continued instruction are dropped.
+      if (isComment(physical)) continue;
+      if (trimLeftSpace(physical) === '') {
+        emptyContinuation = true;
+        continue;
+      }
+      let piece: string;
+      [piece, ended] = trimContinuation(physical);
+      line += piece;
+    }
+    if (emptyContinuation) {
+      warnings.push({
+        rule: 'NoEmptyContinuation',
+        message: `Empty continuation line found in: ${line}`,
+        line: reader.lineNumber,
+        url: 'https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/',
+      });
+    }
+
+    const where = reader.here(startLine);
+    let node = nodeFromLine(line, escapeToken, where, comments);
+    if (canContainHeredoc(node) && line.includes('<<')) {
+      const heredocs: Heredoc[] = [];
+      for (const doc of heredocsFromLine(line)) {
+        let content = '';
+        let terminated = false;
+        while ((raw = reader.next()) !== null) {
+          let candidate = trimNewline(raw);
+          if (doc.chomp) candidate = candidate.replace(/^\t+/, '');
+          if (candidate === doc.name) {
+            terminated = true;
+            break;
+          }
+          content += raw;
+        }
+        if (!terminated) {
+          throw new DockerfileSyntaxError(
+            `unterminated heredoc: <<${doc.name} started on line ${startLine} has no closing ${doc.name} line`,
+            reader.here(startLine),
+          );
+        }
+        heredocs.push({ ...doc, content });
+      }
+      node = { ...node, heredocs, endLine: reader.lineNumber };
+    }
+    instructions.push(node);
+    comments = [];
+  }
+
+  if (instructions.length === 0) {
+    throw new DockerfileSyntaxError('file with no instructions', { file, startLine: Math.max(reader.lineNumber, 1), endLine: reader.lineNumber });
+  }
+  return {
+    file,
+    instructions,
+    directives: directives.found,
+    escapeToken,
+    warnings,
+    startLine: (instructions[0] as InstructionNode).startLine,
+    endLine: (instructions[instructions.length - 1] as InstructionNode).endLine,
+  };
+}
