@@ -8,3 +8,8 @@ export type { Descriptor, ImageConfig, ImageIndex, ImageLayout, ImageManifest } 
 export type * as RuntimeTypes from './generated/runtime';
 export type * as FeaturesTypes from './generated/runtime-features';
 export type * as ImageTypes from './generated/image';
+export * from './digest';
+export * from './reference';
+export * from './media-types';
+export * from './platform';
+export * from './docker-types';
