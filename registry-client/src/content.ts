@@ -1,0 +1,28 @@
+import type { Readable } from 'node:stream';
+import type { Descriptor } from './types';
+
+/** A blob being written; nothing is visible under its digest until `commit`. */
+export interface BlobWriter {
+  write(chunk: Buffer): Promise<void>;
+  /** Start over (the server ignored a Range request). */
+  truncate(): Promise<void>;
+  /** Make the blob visible under its digest; the caller has verified it. */
+  commit(): Promise<void>;
+  /** Drop what was written. Safe to call after commit or twice. */
+  abort(): Promise<void>;
+}
+
+/** Where pulled content goes: a layout directory, the store, memory. */
+export interface ContentSink {
+  has(digest: string): Promise<boolean>;
+  writer(desc: Descriptor): Promise<BlobWriter>;
+}
+
+/** Where pushed or saved content comes from. */
+export interface ContentSource {
+  readBlob(digest: string): Promise<Buffer>;
+  openBlob(digest: string, start?: number): Readable;
+  blobSize(digest: string): Promise<number>;
+}
+
+export type ContentStore = ContentSink & ContentSource;

@@ -1,0 +1,14 @@
+export * from './types';
+export * from './errors';
+export * from './reference';
+export * from './www-authenticate';
+export { TokenCache, passwordGrant } from './auth';
+export * from './docker-config';
+export { RegistryTransport, type TransportOptions, isLoopback, retryAfterMs } from './transport';
+export * from './registry';
+export * from './content';
+export { OciLayout, REF_NAME, CONTAINERD_NAME } from './oci-layout';
+export * from './platform';
+export * from './pull';
+export * from './push';
+export { sha256, checkDigest } from './digest';

@@ -1,0 +1,160 @@
+import type { ContentSink } from './content';
+import { AuthError, RegistryError, UnsupportedManifestError } from './errors';
+import { OciLayout, CONTAINERD_NAME } from './oci-layout';
+import { hostPlatform, parsePlatform, selectPlatform } from './platform';
+import { runPool } from './pool';
+import { familiarName, formatReference, parseReference, type ImageReference } from './reference';
+import type { FetchedManifest, ProgressListener, RegistryClient, Repository } from './registry';
+import {
+  isIndexMediaType,
+  isManifestMediaType,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+} from './types';
+
+export interface PullOptions {
+  /** `linux/arm64/v8` or a Platform; default the host's. */
+  platform?: string | Platform;
+  /** Keep the whole index and every platform's image. */
+  allPlatforms?: boolean;
+  /** Blobs fetched at once (default 4). */
+  concurrency?: number;
+  onProgress?: ProgressListener;
+}
+
+export interface PulledImage {
+  reference: ImageReference;
+  /** What was stored at the top: the platform's manifest, or the index with allPlatforms. */
+  descriptor: Descriptor;
+  /** The index the manifest was picked from, when the reference named one. */
+  indexDigest?: string;
+  /** The platform image's manifest (the first one with allPlatforms). */
+  manifest: ImageManifest;
+}
+
+/**
+ * Pulls an image into a content sink: resolves the reference, picks the
+ * platform, fetches config and layers in parallel, verifying each; then
+ * stores the manifests last, so the top-level manifest exists only once
+ * everything it names does.
+ */
+export async function pullImage(
+  client: RegistryClient,
+  reference: string | ImageReference,
+  sink: ContentSink,
+  options: PullOptions = {},
+): Promise<PulledImage> {
+  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const repo = client.repository(ref.registry, ref.repository);
+  const top = await fetchTop(repo, ref);
+  const wanted = typeof options.platform === 'string' ? parsePlatform(options.platform) : (options.platform ?? hostPlatform());
+
+  const manifests: { fetched: FetchedManifest; manifest: ImageManifest }[] = [];
+  let index: ImageIndex | undefined;
+  if (isIndexMediaType(top.mediaType)) {
+    index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex;
+    if (!Array.isArray(index.manifests)) throw new UnsupportedManifestError(`${formatReference(ref)}: index without manifests`);
+    const chosen = options.allPlatforms
+      ? index.manifests.filter((m) => isManifestMediaType(m.mediaType))
+      : [selectPlatform(formatReference(ref), index.manifests, wanted)];
+    for (const desc of chosen) {
+      const fetched = await repo.getManifest(desc.digest);
+      manifests.push({ fetched, manifest: parseManifest(fetched, ref) });
+    }
+  } else {
+    manifests.push({ fetched: top, manifest: parseManifest(top, ref) });
+  }
+
+  const blobs = new Map<string, Descriptor>();
+  for (const { manifest } of manifests) {
+    for (const d of [manifest.config, ...manifest.layers]) blobs.set(d.digest, d);
+  }
+  const todo: Descriptor[] = [];
+  for (const d of blobs.values()) {
+    if (await sink.has(d.digest)) options.onProgress?.({ digest: d.digest, state: 'exists', done: d.size, total: d.size });
+    else {
+      options.onProgress?.({ digest: d.digest, state: 'waiting', done: 0, total: d.size });
+      todo.push(d);
+    }
+  }
+  // Biggest first, so the long transfers start early.
+  todo.sort((a, b) => b.size - a.size);
+  await runPool(todo, options.concurrency ?? 4, async (d) => {
+    await repo.fetchBlob(d, await sink.writer(d), options.onProgress);
+  });
+
+  for (const { fetched } of manifests) await storeBytes(sink, fetched);
+  const first = manifests[0];
+  let descriptor: Descriptor = { mediaType: first.fetched.mediaType, digest: first.fetched.digest, size: first.fetched.size };
+  if (index && options.allPlatforms) {
+    await storeBytes(sink, top);
+    descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.size };
+  } else if (index) {
+    const entry = index.manifests.find((m) => m.digest === first.fetched.digest);
+    if (entry?.platform) descriptor.platform = entry.platform;
+  }
+  return { reference: ref, descriptor, indexDigest: index ? top.digest : undefined, manifest: first.manifest };
+}
+
+/** Pulls into an OCI image layout directory, naming the image like `skopeo copy ... oci:dir:name`. */
+export async function pullToLayout(
+  client: RegistryClient,
+  reference: string,
+  dir: string,
+  options: PullOptions & { refName?: string } = {},
+): Promise<PulledImage> {
+  const layout = await OciLayout.open(dir, { create: true });
+  const pulled = await pullImage(client, reference, layout, options);
+  const refName = options.refName ?? pulled.reference.tag ?? pulled.reference.digest;
+  await layout.addManifest(pulled.descriptor, refName, { [CONTAINERD_NAME]: formatReference(pulled.reference) });
+  return pulled;
+}
+
+async function storeBytes(sink: ContentSink, m: FetchedManifest): Promise<void> {
+  if (await sink.has(m.digest)) return;
+  const w = await sink.writer({ mediaType: m.mediaType, digest: m.digest, size: m.size });
+  try {
+    await w.write(m.bytes);
+    await w.commit();
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
+}
+
+async function fetchTop(repo: Repository, ref: ImageReference): Promise<FetchedManifest> {
+  const name = familiarName(ref);
+  try {
+    return await repo.getManifest(ref.digest ?? ref.tag ?? 'latest');
+  } catch (err) {
+    if (err instanceof RegistryError && ['NAME_UNKNOWN', 'UNAUTHORIZED', 'DENIED', 'NOT_FOUND'].includes(err.registryCode)) {
+      if (err.registryCode === 'NOT_FOUND' && err.status !== 404) throw err;
+      throw new RegistryError(
+        `pull access denied for ${name}: the repository does not exist or needs \`berth login\` (${err.message})`,
+        err.status,
+        err.errors,
+        err.rateLimit,
+      );
+    }
+    if (err instanceof RegistryError && err.registryCode === 'MANIFEST_UNKNOWN') {
+      throw new RegistryError(`manifest for ${name}:${ref.digest ?? ref.tag} not found: manifest unknown`, err.status, err.errors);
+    }
+    if (err instanceof AuthError) {
+      throw new AuthError(`pull access denied for ${name}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function parseManifest(m: FetchedManifest, ref: ImageReference): ImageManifest {
+  if (!isManifestMediaType(m.mediaType)) {
+    throw new UnsupportedManifestError(`${formatReference(ref)}: unsupported manifest media type "${m.mediaType}"`);
+  }
+  const parsed = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
+  if (!parsed.config?.digest || !Array.isArray(parsed.layers)) {
+    throw new UnsupportedManifestError(`${formatReference(ref)}: manifest ${m.digest} lacks config or layers`);
+  }
+  return parsed;
+}

@@ -1,0 +1,82 @@
+import type { ContentSource } from './content';
+import { UnsupportedManifestError } from './errors';
+import { OciLayout } from './oci-layout';
+import { runPool } from './pool';
+import { formatReference, parseReference, type ImageReference } from './reference';
+import type { ProgressListener, RegistryClient, Repository } from './registry';
+import { isIndexMediaType, isManifestMediaType, type Descriptor, type ImageIndex, type ImageManifest } from './types';
+
+export interface PushOptions {
+  /** Blobs uploaded at once (default 4). */
+  concurrency?: number;
+  /** Upload in PATCH chunks of this many bytes instead of one PUT. */
+  chunkSize?: number;
+  /** A repository on the same registry to mount blobs from. */
+  mountFrom?: string;
+  onProgress?: ProgressListener;
+}
+
+/**
+ * Pushes an image or index (with all its children) from a content source:
+ * blobs first, in parallel, then child manifests by digest, then the top
+ * manifest under the tag (or by digest when the reference has no tag).
+ * Returns the top manifest's digest.
+ */
+export async function pushImage(
+  client: RegistryClient,
+  source: ContentSource,
+  root: Descriptor,
+  reference: string | ImageReference,
+  options: PushOptions = {},
+): Promise<string> {
+  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const repo = client.repository(ref.registry, ref.repository);
+  const bytes = await source.readBlob(root.digest);
+  await pushTree(repo, source, root, bytes, options, formatReference(ref));
+  return repo.putManifest(ref.tag ?? root.digest, bytes, root.mediaType);
+}
+
+async function pushTree(
+  repo: Repository,
+  source: ContentSource,
+  desc: Descriptor,
+  bytes: Buffer,
+  options: PushOptions,
+  what: string,
+): Promise<void> {
+  if (isIndexMediaType(desc.mediaType)) {
+    const index = JSON.parse(bytes.toString('utf8')) as ImageIndex;
+    for (const child of index.manifests) {
+      const childBytes = await source.readBlob(child.digest);
+      await pushTree(repo, source, child, childBytes, options, what);
+      await repo.putManifest(child.digest, childBytes, child.mediaType);
+    }
+    return;
+  }
+  if (!isManifestMediaType(desc.mediaType)) {
+    throw new UnsupportedManifestError(`${what}: cannot push media type "${desc.mediaType}"`);
+  }
+  const manifest = JSON.parse(bytes.toString('utf8')) as ImageManifest;
+  const blobs = [manifest.config, ...manifest.layers].filter(
+    (d, i, all) => all.findIndex((o) => o.digest === d.digest) === i,
+  );
+  await runPool(blobs, options.concurrency ?? 4, async (d) => {
+    await repo.uploadBlob(d, (start) => source.openBlob(d.digest, start), {
+      chunkSize: options.chunkSize,
+      mountFrom: options.mountFrom,
+      onProgress: options.onProgress,
+    });
+  });
+}
+
+/** Pushes the image named `refName` (or the only one) in an OCI layout directory. */
+export async function pushFromLayout(
+  client: RegistryClient,
+  dir: string,
+  reference: string,
+  options: PushOptions & { refName?: string } = {},
+): Promise<string> {
+  const layout = await OciLayout.open(dir);
+  const desc = await layout.resolve(options.refName);
+  return pushImage(client, layout, desc, reference, options);
+}

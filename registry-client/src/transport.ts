@@ -1,0 +1,348 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import * as tls from 'node:tls';
+import { Agent, request, type Dispatcher } from 'undici';
+import { TokenCache, basicAuth } from './auth';
+import type { CredentialStore, Credentials } from './docker-config';
+import { AuthError, RegistryError, type RateLimit, type RegistryErrorDetail } from './errors';
+import { parseWwwAuthenticate, type Challenge } from './www-authenticate';
+
+export interface TransportOptions {
+  /** Where credentials come from; none means anonymous. */
+  credentials?: CredentialStore;
+  /**
+   * Registries (`host:port`) that may be reached over plain HTTP or TLS
+   * without verification, like dockerd's `insecure-registries`. Loopback
+   * hosts are always insecure, as in dockerd.
+   */
+  insecureRegistries?: readonly string[];
+  /** Directories holding `<host:port>/ca.crt` (default: /etc/docker/certs.d, /etc/berth/certs.d). */
+  certsDirs?: readonly string[];
+  /** Extra CA certificates (PEM) trusted for every registry. */
+  ca?: readonly string[];
+  /** Attempts after the first on 429, 5xx and dropped connections (default 5). */
+  retries?: number;
+  /** First backoff delay; doubles per attempt (default 200 ms). */
+  retryDelayMs?: number;
+  /** Longest Retry-After honoured (default 60 s). */
+  maxRetryAfterMs?: number;
+  userAgent?: string;
+  /** Share tokens between clients. */
+  tokenCache?: TokenCache;
+}
+
+export interface TransportRequest {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** A path on the registry (`/v2/...`) or an absolute URL (an upload Location). */
+  path: string;
+  headers?: Record<string, string>;
+  /** Called once per attempt so a retried request sends its body again. */
+  body?: () => Buffer | string | Readable;
+  /** Token scopes (`repository:foo/bar:pull`). */
+  scopes: readonly string[];
+  /** Statuses handed back to the caller instead of raised (404 on HEAD, 416, ...). */
+  accept?: readonly number[];
+  /** Whether to retry on 429/5xx/reset (default true). */
+  retry?: boolean;
+  /** For messages: what this request is for ("manifest foo:1"). */
+  what?: string;
+}
+
+export interface TransportResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** The URL that finally answered, after redirects. */
+  url: URL;
+}
+
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const RETRY_ERRORS = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+const TLS_FALLBACK_ERRORS = /EPROTO|WRONG_VERSION_NUMBER|ECONNRESET|packet length too long|UND_ERR_SOCKET/;
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+}
+
+export function header(res: { headers: TransportResponse['headers'] }, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function isRetryableError(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return code !== undefined && RETRY_ERRORS.has(code);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Talks HTTP to one registry: picks the scheme, authenticates for the scopes
+ * each request needs, retries what can be retried, and follows redirects
+ * without carrying Authorization to another host.
+ */
+export class RegistryTransport {
+  readonly registry: string;
+  private readonly options: TransportOptions;
+  private readonly tokens: TokenCache;
+  private readonly insecure: boolean;
+  private origin?: string;
+  private challenge?: Challenge;
+  private creds?: Promise<Credentials | undefined>;
+  private dispatcher?: Promise<Agent>;
+  private pinged?: Promise<void>;
+
+  constructor(registry: string, options: TransportOptions = {}) {
+    this.registry = registry;
+    this.options = options;
+    this.tokens = options.tokenCache ?? new TokenCache();
+    this.insecure = isLoopback(registry) || (options.insecureRegistries ?? []).includes(registry);
+  }
+
+  /** The host HTTP goes to: Docker Hub's API lives on registry-1.docker.io. */
+  get apiHost(): string {
+    return this.registry === 'docker.io' ? 'registry-1.docker.io' : this.registry;
+  }
+
+  private agent(): Promise<Agent> {
+    this.dispatcher ??= (async () => {
+      const ca = [...tls.rootCertificates, ...(this.options.ca ?? []), ...(await this.certsDirCAs())];
+      return new Agent({
+        connect: { ca, rejectUnauthorized: !this.insecure },
+        // Registries and blob stores can be slow to start a body; undici's
+        // defaults (300 s) stay, but keep-alive lets parallel blobs share sockets.
+        connections: 16,
+      });
+    })();
+    return this.dispatcher;
+  }
+
+  private async certsDirCAs(): Promise<string[]> {
+    const dirs = this.options.certsDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d'];
+    const out: string[] = [];
+    for (const dir of dirs) {
+      const hostDir = path.join(dir, this.registry.replace(/[/\\]/g, '_'));
+      let names: string[];
+      try {
+        names = await fs.readdir(hostDir);
+      } catch {
+        continue;
+      }
+      for (const name of names.filter((n) => n.endsWith('.crt')).sort()) {
+        out.push(await fs.readFile(path.join(hostDir, name), 'utf8'));
+      }
+    }
+    return out;
+  }
+
+  private credentials(): Promise<Credentials | undefined> {
+    this.creds ??= this.options.credentials?.get(this.registry) ?? Promise.resolve(undefined);
+    return this.creds;
+  }
+
+  /** GET /v2/ once: learns the scheme (HTTPS, or HTTP for insecure registries) and the auth challenge. */
+  private ping(): Promise<void> {
+    this.pinged ??= (async () => {
+      const schemes = this.insecure ? ['https', 'http'] : ['https'];
+      let lastErr: unknown;
+      for (const scheme of schemes) {
+        const origin = `${scheme}://${this.apiHost}`;
+        try {
+          const res = await this.withRetries({ method: 'GET', path: '/v2/', scopes: [] }, () =>
+            this.raw(new URL('/v2/', origin), 'GET', {}, undefined),
+          );
+          await res.body.dump();
+          this.origin = origin;
+          if (res.statusCode === 401) this.challenge = pickChallenge(header(res, 'www-authenticate'));
+          return;
+        } catch (err) {
+          lastErr = err;
+          const text = `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
+          if (!(scheme === 'https' && this.insecure && TLS_FALLBACK_ERRORS.test(text))) break;
+        }
+      }
+      this.pinged = undefined; // let a later call try again
+      throw new RegistryError(
+        `cannot reach registry ${this.registry}: ${(lastErr as Error)?.message ?? lastErr}`,
+        0,
+        [{ code: 'UNREACHABLE', message: String((lastErr as Error)?.message ?? lastErr) }],
+      );
+    })();
+    return this.pinged;
+  }
+
+  /** The base URL (`https://host`), after the first request has chosen it. */
+  async baseUrl(): Promise<string> {
+    await this.ping();
+    return this.origin as string;
+  }
+
+  private async authorization(challenge: Challenge | undefined, scopes: readonly string[]): Promise<string | undefined> {
+    if (!challenge) return undefined;
+    const creds = await this.credentials();
+    if (challenge.scheme === 'basic') return creds ? basicAuth(creds) : undefined;
+    if (challenge.scheme === 'bearer') {
+      return `Bearer ${await this.tokens.token(challenge, scopes, creds, await this.agent())}`;
+    }
+    return undefined;
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    await this.ping();
+    const res = await this.withRetries(req, () => this.send(req));
+    if (res.statusCode < 300 || req.accept?.includes(res.statusCode)) return res;
+    throw await registryError(res, req.what ?? `${req.method} ${res.url.pathname}`);
+  }
+
+  private async withRetries(req: TransportRequest, attempt: () => Promise<TransportResponse>): Promise<TransportResponse> {
+    const retries = req.retry === false ? 0 : (this.options.retries ?? 5);
+    const base = this.options.retryDelayMs ?? 200;
+    for (let i = 0; ; i++) {
+      let res: TransportResponse;
+      try {
+        res = await attempt();
+      } catch (err) {
+        if (i < retries && isRetryableError(err)) {
+          await sleep(backoff(base, i));
+          continue;
+        }
+        throw err;
+      }
+      if (i < retries && RETRY_STATUS.has(res.statusCode) && !req.accept?.includes(res.statusCode)) {
+        const after = retryAfterMs(header(res, 'retry-after'), this.options.maxRetryAfterMs ?? 60_000);
+        await res.body.dump();
+        await sleep(after ?? backoff(base, i));
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private async send(req: TransportRequest): Promise<TransportResponse> {
+    const url = new URL(req.path, this.origin);
+    let auth = await this.authorization(this.challenge, req.scopes);
+    let res = await this.raw(url, req.method, withAuth(req.headers, auth), req.body);
+    if (res.statusCode === 401) {
+      const challenge = pickChallenge(header(res, 'www-authenticate'));
+      await res.body.dump();
+      if (!challenge) throw await authFailure(this.registry, req);
+      // The registry may ask for more than we requested (scope upgrade) or
+      // report insufficient_scope: ask for the union once and retry.
+      const scopes = [...req.scopes];
+      if (challenge.params.scope) scopes.push(...challenge.params.scope.split(' '));
+      this.challenge = challenge;
+      auth = await this.authorization(challenge, scopes);
+      if (!auth) throw await authFailure(this.registry, req);
+      res = await this.raw(url, req.method, withAuth(req.headers, auth), req.body);
+    }
+    return this.followRedirects(res, req, auth);
+  }
+
+  private async followRedirects(
+    res: TransportResponse,
+    req: TransportRequest,
+    auth: string | undefined,
+  ): Promise<TransportResponse> {
+    for (let hops = 0; hops < 10; hops++) {
+      const location = header(res, 'location');
+      if (![301, 302, 303, 307, 308].includes(res.statusCode) || !location || req.method === 'POST' || req.method === 'PATCH') {
+        return res;
+      }
+      // Uploads answer 202 with Location; only real redirects get here.
+      if (req.method === 'PUT' && res.statusCode !== 307 && res.statusCode !== 308) return res;
+      await res.body.dump();
+      const next = new URL(location, res.url);
+      const sameOrigin = next.origin === this.origin;
+      const method = res.statusCode === 303 ? 'GET' : req.method;
+      res = await this.raw(next, method, withAuth(req.headers, sameOrigin ? auth : undefined), method === req.method ? req.body : undefined);
+    }
+    throw new RegistryError(`${req.what ?? req.path}: too many redirects`, res.statusCode, []);
+  }
+
+  private async raw(
+    url: URL,
+    method: string,
+    headers: Record<string, string> | undefined,
+    body: TransportRequest['body'],
+  ): Promise<TransportResponse> {
+    const res = await request(url, {
+      method: method as Dispatcher.HttpMethod,
+      headers: { 'user-agent': this.options.userAgent ?? 'berth/0.1', ...headers },
+      body: body?.(),
+      dispatcher: await this.agent(),
+    });
+    return { statusCode: res.statusCode, headers: res.headers, body: res.body, url };
+  }
+
+  async close(): Promise<void> {
+    if (this.dispatcher) await (await this.dispatcher).close();
+  }
+}
+
+function withAuth(headers: Record<string, string> | undefined, auth: string | undefined): Record<string, string> {
+  return auth ? { ...headers, authorization: auth } : { ...headers };
+}
+
+function pickChallenge(value: string | undefined): Challenge | undefined {
+  if (!value) return undefined;
+  const all = parseWwwAuthenticate(value);
+  return all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'basic');
+}
+
+async function authFailure(registry: string, req: TransportRequest): Promise<AuthError> {
+  return new AuthError(`${req.what ?? req.path}: ${registry} requires authentication; run \`berth login ${registry}\``);
+}
+
+function backoff(base: number, attempt: number): number {
+  const d = Math.min(base * 2 ** attempt, 10_000);
+  return d / 2 + Math.random() * (d / 2);
+}
+
+/** Retry-After as delta-seconds or an HTTP date; capped so a bad server cannot park us. */
+export function retryAfterMs(value: string | undefined, max: number): number | undefined {
+  if (!value) return undefined;
+  const secs = Number(value);
+  let ms: number;
+  if (Number.isFinite(secs)) ms = secs * 1000;
+  else {
+    const at = Date.parse(value);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - Date.now();
+  }
+  return Math.min(Math.max(ms, 0), max);
+}
+
+/** Turns an error response into a RegistryError carrying the registry's codes. */
+export async function registryError(res: TransportResponse, what: string): Promise<RegistryError> {
+  let errors: RegistryErrorDetail[] = [];
+  let text = '';
+  try {
+    text = (await res.body.text()).slice(0, 4096);
+    const parsed = JSON.parse(text) as { errors?: RegistryErrorDetail[] };
+    if (Array.isArray(parsed.errors)) errors = parsed.errors.filter((e) => typeof e?.code === 'string');
+  } catch {
+    // Not JSON (a proxy's HTML page): the status says enough.
+  }
+  const rateLimit: RateLimit | undefined =
+    header(res, 'ratelimit-limit') !== undefined
+      ? { limit: header(res, 'ratelimit-limit'), remaining: header(res, 'ratelimit-remaining') }
+      : undefined;
+  const detail = errors.length
+    ? errors.map((e) => `${e.code}${e.message ? `: ${e.message}` : ''}`).join('; ')
+    : `HTTP ${res.statusCode}`;
+  let message = `${what}: ${detail}`;
+  if (rateLimit) message += ` (rate limit ${rateLimit.limit ?? '?'}, remaining ${rateLimit.remaining ?? '?'})`;
+  return new RegistryError(message, res.statusCode, errors, rateLimit);
+}
