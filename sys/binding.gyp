@@ -1,0 +1,15 @@
+{
+  "targets": [
+    {
+      "target_name": "berth_sys",
+      "sources": ["native/addon/addon.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+    },
+    {
+      "target_name": "berth-init",
+      "type": "executable",
+      "sources": ["native/init/init.c", "native/init/plan.c", "native/init/rootfs.c", "native/init/process.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-O2"]
+    }
+  ]
+}

@@ -1,0 +1,71 @@
+/*
+ * berth-init: the stage between clone() and execve(). It executes a launch
+ * plan that TypeScript resolved and validated (sys/src/plan.ts) and nothing
+ * else: no defaults, no policy, no JSON. See plan.c for the wire format.
+ */
+#ifndef BERTH_INIT_H
+#define BERTH_INIT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAX_ITEMS 512
+
+struct ns_entry { int type; const char *path; }; /* path NULL or "" = new namespace */
+
+struct mount_entry {
+  const char *source, *target, *fstype, *data;
+  unsigned long flags, pflags;
+  int is_file; /* create the target as a file (bind of a file), else a directory */
+};
+
+struct device_entry { const char *path; char type; unsigned major, minor; mode_t mode; uid_t uid; gid_t gid; };
+struct link_entry { const char *target, *path; };
+struct rlimit_entry { int resource; uint64_t soft, hard; };
+struct sysctl_entry { const char *key, *value; };
+
+struct plan {
+  struct ns_entry ns[8]; int n_ns;
+  const char *rootfs;
+  unsigned long root_propagation;
+  struct mount_entry mounts[MAX_ITEMS]; int n_mounts;
+  struct device_entry devices[MAX_ITEMS]; int n_devices;
+  struct link_entry links[MAX_ITEMS]; int n_links;
+  int no_pivot, readonly_root;
+  const char *masked[MAX_ITEMS]; int n_masked;
+  const char *ro_paths[MAX_ITEMS]; int n_ro_paths;
+  const char *hostname, *domainname;
+  struct sysctl_entry sysctls[MAX_ITEMS]; int n_sysctls;
+  struct rlimit_entry rlimits[64]; int n_rlimits;
+  int has_caps; uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+  int no_new_privs;
+  int has_oom; int oom_score_adj;
+  uid_t uid; gid_t gid;
+  gid_t groups[MAX_ITEMS]; int n_groups;
+  mode_t umask; int has_umask;
+  const char *cwd;
+  const char *env[MAX_ITEMS * 2 + 1]; int n_env;
+  const char *args[MAX_ITEMS * 2 + 1]; int n_args;
+  const char *state_dir; /* holds exec.fifo; NULL: start at once (no create/start split) */
+  int console_fd; /* -1: no terminal */
+  unsigned short win_rows, win_cols;
+  int preserve_fds;
+  int wait; /* stay as the parent and exit with the container's status */
+};
+
+extern int sync_fd;
+
+/* Reports "error <step>: <ERRNO>" to the runtime and exits. */
+void die(int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+/* Reports "error <message>" (no errno) and exits. */
+void die_msg(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void send_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int parse_plan(char *buf, size_t len, struct plan *p); /* 0, or -1 after die_msg */
+void setup_rootfs(const struct plan *p, int *state_dir_fd);
+void setup_process(const struct plan *p);
+void setup_console(const struct plan *p);
+const char *find_executable(const struct plan *p);
+void wait_and_exec(const struct plan *p, int state_dir_fd, const char *exe) __attribute__((noreturn));
+
+#endif

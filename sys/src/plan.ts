@@ -1,0 +1,142 @@
+import * as path from 'node:path';
+import { BerthError } from '@berth/spec';
+import { buildDir } from './native';
+
+/**
+ * The fully resolved launch plan berth-init executes (native/init/). It holds
+ * no defaults and no policy: the runtime computes every value.
+ */
+export type NamespaceType = 'pid' | 'mount' | 'uts' | 'ipc' | 'network' | 'cgroup';
+
+export interface PlanMount {
+  /** Host path for binds, or the fs source ("proc", "tmpfs"); null for none. */
+  source: string | null;
+  /** Absolute path inside the rootfs; resolved there without leaving it. */
+  target: string;
+  fstype: string | null;
+  /** MS_* flags; MS_BIND with other flags means bind, then remount with them. */
+  flags: number;
+  /** MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), applied after mounting. */
+  propagation: number;
+  data: string | null;
+  /** Create the target as a file (bind of a file) rather than a directory. */
+  targetIsFile: boolean;
+}
+
+export interface PlanDevice {
+  path: string;
+  type: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface PlanRlimit {
+  /** RLIMIT_* number. */
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+}
+
+export interface PlanCapabilities {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  ambient: bigint;
+}
+
+export interface LaunchPlan {
+  namespaces: { type: NamespaceType; path?: string }[];
+  rootfs: string;
+  /** Applied to / first (e.g. MS_SLAVE | MS_REC); 0 for none. */
+  rootPropagation: number;
+  mounts: PlanMount[];
+  devices: PlanDevice[];
+  symlinks: { target: string; path: string }[];
+  noPivot: boolean;
+  readonlyRoot: boolean;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  hostname?: string;
+  domainname?: string;
+  sysctl: [string, string][];
+  rlimits: PlanRlimit[];
+  capabilities?: PlanCapabilities;
+  noNewPrivileges: boolean;
+  oomScoreAdj?: number;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask?: number;
+  cwd: string;
+  env: string[];
+  args: string[];
+  /** Directory with exec.fifo: the process waits there for `start`. Absent: start at once. */
+  stateDir?: string;
+  /** fd (in berth-init) of the connected console socket: make a pty and send its master. */
+  consoleFd?: number;
+  consoleSize?: { height: number; width: number };
+  preserveFds: number;
+  /** berth-init stays, waits for the process and exits with its status (128+N on signal N). */
+  wait: boolean;
+}
+
+export class PlanEncodeError extends BerthError {
+  constructor(message: string) {
+    super('ERR_BERTH_PLAN', message);
+  }
+}
+
+/** Path of the berth-init executable built by `npm install`. */
+export function initPath(): string {
+  return path.join(buildDir, 'berth-init');
+}
+
+/** Encodes a plan in the wire format described in native/init/plan.c. */
+export function encodePlan(plan: LaunchPlan): Buffer {
+  const parts: string[] = [];
+  const rec = (op: string, ...args: (string | number)[]): void => {
+    parts.push(op, ...args.map(String));
+  };
+  for (const ns of plan.namespaces) rec('ns', ns.type, ns.path ?? '');
+  rec('rootfs', plan.rootfs);
+  if (plan.rootPropagation) rec('propagation', plan.rootPropagation);
+  for (const m of plan.mounts) {
+    rec('mount', m.source ?? '', m.target, m.fstype ?? '', m.flags, m.propagation, m.data ?? '', m.targetIsFile ? 'f' : 'd');
+  }
+  for (const d of plan.devices) rec('device', d.path, d.type, d.major, d.minor, (d.mode & 0o7777).toString(8), d.uid, d.gid);
+  for (const l of plan.symlinks) rec('symlink', l.target, l.path);
+  if (plan.noPivot) rec('nopivot');
+  if (plan.readonlyRoot) rec('readonly');
+  for (const p of plan.maskedPaths) rec('mask', p);
+  for (const p of plan.readonlyPaths) rec('ropath', p);
+  if (plan.hostname !== undefined) rec('hostname', plan.hostname);
+  if (plan.domainname !== undefined) rec('domainname', plan.domainname);
+  for (const [k, v] of plan.sysctl) rec('sysctl', k, v);
+  for (const r of plan.rlimits) rec('rlimit', r.resource, r.soft.toString(), r.hard.toString());
+  const c = plan.capabilities;
+  if (c) rec('caps', ...[c.bounding, c.effective, c.permitted, c.inheritable, c.ambient].map((v) => v.toString(16)));
+  if (plan.noNewPrivileges) rec('nnp');
+  if (plan.oomScoreAdj !== undefined) rec('oom', plan.oomScoreAdj);
+  rec('user', plan.uid, plan.gid);
+  for (const g of plan.additionalGids) rec('group', g);
+  if (plan.umask !== undefined) rec('umask', plan.umask.toString(8));
+  rec('cwd', plan.cwd);
+  for (const e of plan.env) rec('env', e);
+  for (const a of plan.args) rec('arg', a);
+  if (plan.stateDir !== undefined) rec('statedir', plan.stateDir);
+  if (plan.consoleFd !== undefined) rec('console', plan.consoleFd);
+  if (plan.consoleSize) rec('winsize', plan.consoleSize.height, plan.consoleSize.width);
+  rec('preserve', plan.preserveFds);
+  if (plan.wait) rec('wait');
+  for (const p of parts) {
+    if (p.includes('\0')) throw new PlanEncodeError(`plan value contains a NUL byte: ${JSON.stringify(p)}`);
+  }
+  const body = Buffer.from(parts.join('\0') + '\0');
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(body.length);
+  return Buffer.concat([header, body]);
+}
