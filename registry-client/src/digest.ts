@@ -1,13 +1,14 @@
 import { createHash, type Hash } from 'node:crypto';
-import { BerthError } from '@berth/spec';
-import { DigestMismatchError } from './errors';
-
-const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+import { DigestMismatchError, InvalidDigestError, validateDigest } from '@berth/spec';
 
 /** Only digests we can verify, in canonical form; anything else could name a path. */
-export function checkDigest(digest: string, what = 'digest'): string {
-  if (!DIGEST.test(digest)) throw new BerthError('ERR_BERTH_INVALID_DIGEST', `${what}: "${digest}" is not a sha256/sha512 digest`);
-  return digest;
+export function checkDigest(digest: string, what?: string): string {
+  try {
+    return validateDigest(digest);
+  } catch (err) {
+    if (what && err instanceof InvalidDigestError) throw new InvalidDigestError(digest, `${what}: ${err.message}`);
+    throw err;
+  }
 }
 
 export function digestAlgorithm(digest: string): 'sha256' | 'sha512' {
@@ -28,5 +29,5 @@ export function digestOf(data: Buffer, algorithm: 'sha256' | 'sha512' = 'sha256'
 
 export function verifyBytes(data: Buffer, digest: string, what: string): void {
   const actual = digestOf(data, digestAlgorithm(digest));
-  if (actual !== digest) throw new DigestMismatchError(what, digest, actual);
+  if (actual !== digest) throw new DigestMismatchError(digest, actual, what);
 }

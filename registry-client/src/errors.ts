@@ -54,19 +54,6 @@ function statusCode(status: number): string {
   }
 }
 
-/** Content did not match its digest or size: the bytes are never stored. */
-export class DigestMismatchError extends BerthError {
-  constructor(what: string, expected: string, actual: string) {
-    super('ERR_BERTH_DIGEST_MISMATCH', `${what}: expected ${expected}, got ${actual}`);
-  }
-}
-
-export class SizeMismatchError extends BerthError {
-  constructor(what: string, expected: number, actual: number) {
-    super('ERR_BERTH_SIZE_MISMATCH', `${what}: expected ${expected} bytes, got ${actual}`);
-  }
-}
-
 /** A manifest we will not handle (Docker schema 1, unknown media type). */
 export class UnsupportedManifestError extends BerthError {
   constructor(message: string) {
@@ -105,8 +92,4 @@ export class ArchiveError extends BerthError {
   }
 }
 
-export class InvalidReferenceError extends BerthError {
-  constructor(ref: string, why: string) {
-    super('ERR_BERTH_INVALID_REFERENCE', `invalid reference "${ref}": ${why}`);
-  }
-}
+export { DigestMismatchError, SizeMismatchError } from '@berth/spec';

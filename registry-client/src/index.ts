@@ -1,6 +1,5 @@
 export * from './types';
 export * from './errors';
-export * from './reference';
 export * from './www-authenticate';
 export { TokenCache, passwordGrant } from './auth';
 export * from './docker-config';

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { BlobWriter, ContentStore } from './content';
 import { checkDigest, verifyBytes } from './digest';
 import { ArchiveError } from './errors';
-import { MediaType, type Descriptor, type ImageIndex } from './types';
+import { OciMediaType, type Descriptor, type ImageIndex } from './types';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const CONTAINERD_NAME = 'io.containerd.image.name';
@@ -174,7 +174,7 @@ export class OciLayout implements ContentStore {
 }
 
 export function emptyIndex(): ImageIndex {
-  return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+  return { schemaVersion: 2, mediaType: OciMediaType.ImageIndex, manifests: [] };
 }
 
 export async function atomicWrite(file: string, data: string | Buffer): Promise<void> {

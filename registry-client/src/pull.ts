@@ -1,9 +1,9 @@
+import { parseDockerRef, type ImageReference, type ImagePlatform } from '@berth/spec';
 import type { ContentSink } from './content';
 import { AuthError, RegistryError, UnsupportedManifestError } from './errors';
 import { OciLayout, CONTAINERD_NAME } from './oci-layout';
-import { hostPlatform, parsePlatform, selectPlatform } from './platform';
+import { selectPlatform } from './platform';
 import { runPool } from './pool';
-import { familiarName, formatReference, parseReference, type ImageReference } from './reference';
 import type { FetchedManifest, ProgressListener, RegistryClient, Repository } from './registry';
 import {
   isIndexMediaType,
@@ -11,12 +11,11 @@ import {
   type Descriptor,
   type ImageIndex,
   type ImageManifest,
-  type Platform,
 } from './types';
 
 export interface PullOptions {
   /** `linux/arm64/v8` or a Platform; default the host's. */
-  platform?: string | Platform;
+  platform?: string | ImagePlatform;
   /** Keep the whole index and every platform's image. */
   allPlatforms?: boolean;
   /** Blobs fetched at once (default 4). */
@@ -46,19 +45,18 @@ export async function pullImage(
   sink: ContentSink,
   options: PullOptions = {},
 ): Promise<PulledImage> {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
-  const repo = client.repository(ref.registry, ref.repository);
+  const ref = typeof reference === 'string' ? parseDockerRef(reference) : reference;
+  const repo = client.repository(ref.domain, ref.path);
   const top = await fetchTop(repo, ref);
-  const wanted = typeof options.platform === 'string' ? parsePlatform(options.platform) : (options.platform ?? hostPlatform());
 
   const manifests: { fetched: FetchedManifest; manifest: ImageManifest }[] = [];
   let index: ImageIndex | undefined;
   if (isIndexMediaType(top.mediaType)) {
     index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex;
-    if (!Array.isArray(index.manifests)) throw new UnsupportedManifestError(`${formatReference(ref)}: index without manifests`);
+    if (!Array.isArray(index.manifests)) throw new UnsupportedManifestError(`${ref.toString()}: index without manifests`);
     const chosen = options.allPlatforms
       ? index.manifests.filter((m) => isManifestMediaType(m.mediaType))
-      : [selectPlatform(formatReference(ref), index.manifests, wanted)];
+      : [selectPlatform(ref.toString(), index.manifests, options.platform)];
     for (const desc of chosen) {
       const fetched = await repo.getManifest(desc.digest);
       manifests.push({ fetched, manifest: parseManifest(fetched, ref) });
@@ -108,7 +106,7 @@ export async function pullToLayout(
   const layout = await OciLayout.open(dir, { create: true });
   const pulled = await pullImage(client, reference, layout, options);
   const refName = options.refName ?? pulled.reference.tag ?? pulled.reference.digest;
-  await layout.addManifest(pulled.descriptor, refName, { [CONTAINERD_NAME]: formatReference(pulled.reference) });
+  await layout.addManifest(pulled.descriptor, refName, { [CONTAINERD_NAME]: pulled.reference.toString() });
   return pulled;
 }
 
@@ -125,7 +123,7 @@ async function storeBytes(sink: ContentSink, m: FetchedManifest): Promise<void> 
 }
 
 async function fetchTop(repo: Repository, ref: ImageReference): Promise<FetchedManifest> {
-  const name = familiarName(ref);
+  const name = ref.familiarName;
   try {
     return await repo.getManifest(ref.digest ?? ref.tag ?? 'latest');
   } catch (err) {
@@ -150,11 +148,11 @@ async function fetchTop(repo: Repository, ref: ImageReference): Promise<FetchedM
 
 function parseManifest(m: FetchedManifest, ref: ImageReference): ImageManifest {
   if (!isManifestMediaType(m.mediaType)) {
-    throw new UnsupportedManifestError(`${formatReference(ref)}: unsupported manifest media type "${m.mediaType}"`);
+    throw new UnsupportedManifestError(`${ref.toString()}: unsupported manifest media type "${m.mediaType}"`);
   }
   const parsed = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
   if (!parsed.config?.digest || !Array.isArray(parsed.layers)) {
-    throw new UnsupportedManifestError(`${formatReference(ref)}: manifest ${m.digest} lacks config or layers`);
+    throw new UnsupportedManifestError(`${ref.toString()}: manifest ${m.digest} lacks config or layers`);
   }
   return parsed;
 }

@@ -1,8 +1,8 @@
+import { parseDockerRef, type ImageReference } from '@berth/spec';
 import type { ContentSource } from './content';
 import { UnsupportedManifestError } from './errors';
 import { OciLayout } from './oci-layout';
 import { runPool } from './pool';
-import { formatReference, parseReference, type ImageReference } from './reference';
 import type { ProgressListener, RegistryClient, Repository } from './registry';
 import { isIndexMediaType, isManifestMediaType, type Descriptor, type ImageIndex, type ImageManifest } from './types';
 
@@ -29,10 +29,10 @@ export async function pushImage(
   reference: string | ImageReference,
   options: PushOptions = {},
 ): Promise<string> {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
-  const repo = client.repository(ref.registry, ref.repository);
+  const ref = typeof reference === 'string' ? parseDockerRef(reference) : reference;
+  const repo = client.repository(ref.domain, ref.path);
   const bytes = await source.readBlob(root.digest);
-  await pushTree(repo, source, root, bytes, options, formatReference(ref));
+  await pushTree(repo, source, root, bytes, options, ref.toString());
   return repo.putManifest(ref.tag ?? root.digest, bytes, root.mediaType);
 }
 

@@ -174,13 +174,13 @@ export class Repository {
     if (ref.includes(':')) {
       checkDigest(ref, what);
       digest = digestOf(bytes, digestAlgorithm(ref));
-      if (digest !== ref) throw new DigestMismatchError(what, ref, digest);
+      if (digest !== ref) throw new DigestMismatchError(ref, digest, what);
     } else {
       digest = digestOf(bytes);
     }
     const announced = header(res, 'docker-content-digest');
     if (announced && announced.startsWith('sha256:') && announced !== digestOf(bytes)) {
-      throw new DigestMismatchError(`${what} (Docker-Content-Digest)`, announced, digestOf(bytes));
+      throw new DigestMismatchError(announced, digestOf(bytes), `${what} (Docker-Content-Digest)`);
     }
     return { bytes, mediaType, digest, size: bytes.length };
   }
@@ -198,7 +198,7 @@ export class Repository {
     await res.body.dump();
     const digest = digestOf(bytes);
     const announced = header(res, 'docker-content-digest');
-    if (announced && announced !== digest) throw new DigestMismatchError(`pushed manifest ${this.name}:${ref}`, digest, announced);
+    if (announced && announced !== digest) throw new DigestMismatchError(digest, announced, `pushed manifest ${this.name}:${ref}`);
     return digest;
   }
 
@@ -274,7 +274,7 @@ export class Repository {
       }
       if (received !== desc.size) throw new SizeMismatchError(what, desc.size, received);
       const actual = `${digestAlgorithm(desc.digest)}:${hash.digest('hex')}`;
-      if (actual !== desc.digest) throw new DigestMismatchError(what, desc.digest, actual);
+      if (actual !== desc.digest) throw new DigestMismatchError(desc.digest, actual, what);
       await writer.commit();
       this.client.blobLocations.set(`${this.registry} ${desc.digest}`, this.name);
       onProgress?.({ digest: desc.digest, state: 'done', done: received, total: desc.size });

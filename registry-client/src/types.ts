@@ -40,37 +40,17 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
 }
 
-export const MediaType = {
-  OciManifest: 'application/vnd.oci.image.manifest.v1+json',
-  OciIndex: 'application/vnd.oci.image.index.v1+json',
-  OciConfig: 'application/vnd.oci.image.config.v1+json',
-  OciLayer: 'application/vnd.oci.image.layer.v1.tar',
-  OciLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  OciLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
-  OciEmpty: 'application/vnd.oci.empty.v1+json',
-  DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  DockerConfig: 'application/vnd.docker.container.image.v1+json',
-  DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-  DockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
-  DockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
-} as const;
-
-export const MANIFEST_ACCEPT = [
-  MediaType.OciIndex,
-  MediaType.OciManifest,
-  MediaType.DockerManifestList,
-  MediaType.DockerManifest,
-];
-
-export function isIndexMediaType(mediaType: string | undefined): boolean {
-  return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
-}
-
-export function isManifestMediaType(mediaType: string | undefined): boolean {
-  return mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest;
-}
+export {
+  OciMediaType,
+  DockerMediaType,
+  MANIFEST_ACCEPT,
+  isIndexMediaType,
+  isManifestMediaType,
+} from '@berth/spec';
 
 export function isSchema1MediaType(mediaType: string | undefined): boolean {
-  return mediaType === MediaType.DockerSchema1 || mediaType === MediaType.DockerSchema1Signed;
+  return (
+    mediaType === 'application/vnd.docker.distribution.manifest.v1+json' ||
+    mediaType === 'application/vnd.docker.distribution.manifest.v1+prettyjws'
+  );
 }

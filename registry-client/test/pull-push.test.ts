@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { OciLayout, RegistryClient, pullToLayout, pushFromLayout, pushImage, MediaType, sha256, type ImageIndex } from '../src';
+import { OciLayout, RegistryClient, pullToLayout, pushFromLayout, pushImage, OciMediaType, sha256, type ImageIndex } from '../src';
 import { makeImage } from './helpers/images';
 import { startRegistry, type TestRegistry } from './helpers/registry';
 import { rmrf, tempDir } from './helpers/tmp';
@@ -89,7 +89,7 @@ describe('pull and push against docker-registry', () => {
     const arm = await makeImage(src, 'arm', [100], { os: 'linux', architecture: 'arm64' });
     const index: ImageIndex = {
       schemaVersion: 2,
-      mediaType: MediaType.OciIndex,
+      mediaType: OciMediaType.ImageIndex,
       manifests: [
         { ...amd.descriptor, platform: { os: 'linux', architecture: 'amd64' } },
         { ...arm.descriptor, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
@@ -97,7 +97,7 @@ describe('pull and push against docker-registry', () => {
     };
     const bytes = Buffer.from(JSON.stringify(index));
     await src.putBlob(bytes, sha256(bytes));
-    const indexDesc = { mediaType: MediaType.OciIndex, digest: sha256(bytes), size: bytes.length };
+    const indexDesc = { mediaType: OciMediaType.ImageIndex, digest: sha256(bytes), size: bytes.length };
     await pushImage(client, src, indexDesc, `${registry.host}/multi/app:latest`);
 
     const pulled = await pullToLayout(client, `${registry.host}/multi/app`, path.join(dir, 'arm'), { platform: 'linux/arm64' });

@@ -2,7 +2,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { pack } from 'tar-stream';
-import { MediaType, OciLayout, type Descriptor, type ImageManifest } from '../../src';
+import { OciMediaType, OciLayout, type Descriptor, type ImageManifest } from '../../src';
 
 const gzip = promisify(zlib.gzip);
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -45,7 +45,7 @@ export async function makeImage(
     const gz = await gzip(tar);
     layers.push(gz);
     diffIds.push(sha(tar));
-    layerDescs.push({ mediaType: MediaType.OciLayerGzip, digest: sha(gz), size: gz.length });
+    layerDescs.push({ mediaType: OciMediaType.LayerGzip, digest: sha(gz), size: gz.length });
     await layout.putBlob(gz, sha(gz));
   }
   const configBytes = Buffer.from(
@@ -60,13 +60,13 @@ export async function makeImage(
   await layout.putBlob(configBytes, sha(configBytes));
   const manifest: ImageManifest = {
     schemaVersion: 2,
-    mediaType: MediaType.OciManifest,
-    config: { mediaType: MediaType.OciConfig, digest: sha(configBytes), size: configBytes.length },
+    mediaType: OciMediaType.ImageManifest,
+    config: { mediaType: OciMediaType.ImageConfig, digest: sha(configBytes), size: configBytes.length },
     layers: layerDescs,
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   await layout.putBlob(manifestBytes, sha(manifestBytes));
-  const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: sha(manifestBytes), size: manifestBytes.length };
+  const descriptor: Descriptor = { mediaType: OciMediaType.ImageManifest, digest: sha(manifestBytes), size: manifestBytes.length };
   await layout.addManifest(descriptor, refName);
   return { manifest, descriptor, manifestBytes, configBytes, layers };
 }
