@@ -30,7 +30,7 @@ export async function pushImage(
   options: PushOptions = {},
 ): Promise<string> {
   const ref = typeof reference === 'string' ? parseDockerRef(reference) : reference;
-  const repo = client.repository(ref.domain, ref.path);
+  const repo = client.repository(ref.domain, ref.path, { push: true });
   const bytes = await source.readBlob(root.digest);
   await pushTree(repo, source, root, bytes, options, ref.toString());
   return repo.putManifest(ref.tag ?? root.digest, bytes, root.mediaType);

@@ -57,8 +57,12 @@ export class RegistryClient {
     return t;
   }
 
-  repository(registry: string, name: string): Repository {
-    return new Repository(this, this.transport(registry), name);
+  /**
+   * A repository handle. With `push`, every request asks for a pull,push
+   * token, so a push needs one token rather than a pull one and then another.
+   */
+  repository(registry: string, name: string, options: { push?: boolean } = {}): Repository {
+    return new Repository(this, this.transport(registry), name, options.push ?? false);
   }
 
   /** `GET /v2/_catalog`, following pagination. */
@@ -99,6 +103,7 @@ export class Repository {
     readonly client: RegistryClient,
     readonly transport: RegistryTransport,
     readonly name: string,
+    private readonly forPush = false,
   ) {}
 
   get registry(): string {
@@ -106,7 +111,7 @@ export class Repository {
   }
 
   private get pull(): string[] {
-    return [`repository:${this.name}:pull`];
+    return [`repository:${this.name}:${this.forPush ? 'pull,push' : 'pull'}`];
   }
 
   private get push(): string[] {

@@ -17,6 +17,8 @@ export interface TransportOptions {
    * hosts are always insecure, as in dockerd.
    */
   insecureRegistries?: readonly string[];
+  /** Treat loopback registries as insecure, as dockerd does (default true). */
+  insecureLoopback?: boolean;
   /** Directories holding `<host:port>/ca.crt` (default: /etc/docker/certs.d, /etc/berth/certs.d). */
   certsDirs?: readonly string[];
   /** Extra CA certificates (PEM) trusted for every registry. */
@@ -108,7 +110,7 @@ export class RegistryTransport {
     this.registry = registry;
     this.options = options;
     this.tokens = options.tokenCache ?? new TokenCache();
-    this.insecure = isLoopback(registry) || (options.insecureRegistries ?? []).includes(registry);
+    this.insecure = (options.insecureLoopback !== false && isLoopback(registry)) || (options.insecureRegistries ?? []).includes(registry);
   }
 
   /** The host HTTP goes to: Docker Hub's API lives on registry-1.docker.io. */

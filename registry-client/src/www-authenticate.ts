@@ -26,6 +26,13 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
     while (i < n && TOKEN.test(header[i])) i++;
     return header.slice(start, i);
   };
+  // Unquoted values are tokens by the RFC, but realms like https://r/t are
+  // sent bare in the wild: take everything up to a comma or space.
+  const readBare = (): string => {
+    const start = i;
+    while (i < n && header[i] !== ',' && header[i] !== ' ' && header[i] !== '\t') i++;
+    return header.slice(start, i);
+  };
   const readQuoted = (): string => {
     let v = '';
     i++; // opening quote
@@ -53,7 +60,7 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
     if (header[i] === '=' && current && header[i + 1] !== '=') {
       i++;
       skipWs();
-      const value = header[i] === '"' ? readQuoted() : readToken();
+      const value = header[i] === '"' ? readQuoted() : readBare();
       current.params[name.toLowerCase()] = value;
       continue;
     }
