@@ -146,6 +146,7 @@ function normalize(path: string): string {
 }
 
 function literalPrefix(pattern: string): string {
-  const i = pattern.search(/[*?[\\]/);
+  // `^` is not literal: Go's regexp reads it as an anchor, which holds at the start.
+  const i = pattern.search(/[*?[\\^]/);
   return i < 0 ? pattern : pattern.slice(0, i);
 }

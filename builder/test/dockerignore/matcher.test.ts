@@ -185,6 +185,7 @@ const IGNORES = [
   '**/*.log\n.git\nb\n!b/c/keep',
   'a\n!a/keep\na/keep/x',
   'docs\n!docs/**/*.md',
+  '*\n!^*/keep', // `^` is an anchor for Go's regexp, not a literal
 ];
 
 function parentOf(p: string): string | undefined {
@@ -225,6 +226,7 @@ describe('walking a context', () => {
     // Docker's prefix test would skip `a` here and lose a/keep.
     expect(new PatternMatcher(parseDockerignore('*\n!*/keep')).canSkipDir('a')).toBe(false);
     expect(new PatternMatcher(parseDockerignore('*\n!**/keep')).canSkipDir('a/b')).toBe(false);
+    expect(new PatternMatcher(parseDockerignore('*\n!^*/keep')).canSkipDir('a')).toBe(false);
   });
 
   it('ignores exceptions that an earlier line overrides', () => {
