@@ -1,1 +1,4 @@
 export * from './parser';
+export * from './instructions';
+export * from './shell';
+export * from './dockerignore';

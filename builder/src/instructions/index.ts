@@ -1,0 +1,9 @@
+export * from './types';
+export * from './errors';
+export { parseInstruction } from './parse';
+export { parseGoDuration } from './duration';
+export {
+  buildStageGraph, collectInstructions, parseInstructions, platformArgs, PROXY_ARGS, TargetNotFoundError,
+  type CollectedInstructions, type DockerfileInstructions, type PlatformArgs, type ResolvedStage, type Stage,
+  type StageBase, type StageGraph, type StageGraphOptions,
+} from './stages';
