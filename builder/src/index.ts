@@ -2,3 +2,4 @@ export * from './parser';
 export * from './instructions';
 export * from './shell';
 export * from './dockerignore';
+export * from './check';
