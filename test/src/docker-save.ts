@@ -22,6 +22,11 @@ export interface DockerSaveOptions extends Omit<FixtureImageOptions, 'compressio
   /** Repository written into RepoTags and `repositories` (default `busybox`). */
   readonly repository?: string;
   readonly tag?: string;
+  /**
+   * Every `name:tag` to write into RepoTags and `repositories`, instead of
+   * repository + tag (the first one is reported as `repoTag`); [] saves the image untagged.
+   */
+  readonly repoTags?: readonly string[];
 }
 
 export interface DockerSaveLayer {
@@ -36,7 +41,7 @@ export interface DockerSaveFixture {
   /** The image ID Docker shows: the config digest. */
   readonly configDigest: Digest;
   readonly layers: readonly DockerSaveLayer[];
-  /** `busybox:latest` as written in RepoTags. */
+  /** The first of RepoTags, e.g. `busybox:latest`; empty when there are none. */
   readonly repoTag: string;
   /** Digest of the tarball file itself. */
   readonly tarballDigest: Digest;
@@ -44,14 +49,24 @@ export interface DockerSaveFixture {
 
 /** Writes the tarball to `file` (via a temp file and rename) and returns its digests. */
 export async function makeDockerSaveTarball(file: string, options: DockerSaveOptions = {}): Promise<DockerSaveFixture> {
-  const image = buildFixtureImage({ ...options, compression: 'none' });
-  const name = parseReference(options.repository ?? 'busybox');
-  if (name.tag !== undefined || name.digest !== undefined) {
-    throw new FixtureError(`repository ${JSON.stringify(options.repository)} must not carry a tag or digest; use the tag option`);
+  if (options.repository !== undefined && options.repoTags === undefined) {
+    const name = parseReference(options.repository);
+    if (name.tag !== undefined || name.digest !== undefined) {
+      throw new FixtureError(
+        `repository ${JSON.stringify(options.repository)} must not carry a tag or digest; use the tag option`,
+      );
+    }
   }
-  const tag = options.tag ?? 'latest';
-  const repository = name.familiarName;
-  const repoTag = `${repository}:${tag}`;
+  const repoTags = (options.repoTags ?? [`${options.repository ?? 'busybox'}:${options.tag ?? 'latest'}`]).map(
+    (repoTag) => {
+      const ref = parseReference(repoTag);
+      if (ref.tag === undefined || ref.digest !== undefined) {
+        throw new FixtureError(`repo tag ${JSON.stringify(repoTag)} must be a name and a tag, without digest`);
+      }
+      return ref;
+    },
+  );
+  const image = buildFixtureImage({ ...options, compression: 'none' });
   const { hex: configHex } = parseDigest(image.configDigest);
 
   const entries: TarEntry[] = [];
@@ -80,9 +95,15 @@ export async function makeDockerSaveTarball(file: string, options: DockerSaveOpt
   });
 
   const manifest: DockerSaveManifest = [
-    { Config: `${configHex}.json`, RepoTags: [repoTag], Layers: layers.map((l) => `${l.id}/layer.tar`) },
+    {
+      Config: `${configHex}.json`,
+      // saving by image ID gives no tags; Docker writes null then
+      RepoTags: repoTags.length > 0 ? repoTags.map((r) => r.familiarString) : null,
+      Layers: layers.map((l) => `${l.id}/layer.tar`),
+    },
   ];
-  const repositories: DockerRepositories = { [repository]: { [tag]: parent as string } };
+  const repositories: DockerRepositories = {};
+  for (const r of repoTags) (repositories[r.familiarName] ??= {})[r.tag as string] = parent as string;
   entries.push(
     { type: 'file', path: `${configHex}.json`, data: image.configBytes },
     { type: 'file', path: 'manifest.json', data: JSON.stringify(manifest) },
@@ -93,5 +114,11 @@ export async function makeDockerSaveTarball(file: string, options: DockerSaveOpt
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, tarball);
   await rename(tmp, file);
-  return { file, configDigest: image.configDigest, layers, repoTag, tarballDigest: digestOf(tarball) };
+  return {
+    file,
+    configDigest: image.configDigest,
+    layers,
+    repoTag: repoTags[0]?.familiarString ?? '',
+    tarballDigest: digestOf(tarball),
+  };
 }
