@@ -4,8 +4,12 @@
  * `.` for an empty result. Both Docker and BuildKit clean every ignore
  * pattern with it, so `./a`, `a/` and `a//b/..` mean `a`.
  */
+// Matches anything Clean would change: `//`, a `.` or `..` element, a trailing `/`.
+const UNCLEAN = /\/\/|(?:^|\/)\.\.?(?:\/|$)|.\/$/;
+
 export function cleanPath(p: string): string {
   if (p === '') return '.';
+  if (!UNCLEAN.test(p)) return p; // the common case: already clean
   const rooted = p.startsWith('/');
   const out: string[] = [];
   for (const seg of p.split('/')) {

@@ -122,6 +122,7 @@ export class PatternMatcher {
     if (path === '.' || path === '') return { matched: false, hits };
     const parent = dirPath(path);
     const parentDirs = parent === '.' ? [] : parent.split('/');
+    let ancestors: string[] | undefined; // `a`, `a/b`, ... built once, on first need
     let matched = false;
     this.entries.forEach((e, i) => {
       let hit = parentMatched !== undefined && parentMatched.length !== 0 && parentMatched[i];
@@ -130,7 +131,8 @@ export class PatternMatcher {
         if (e.exclusion !== matched) return;
         hit = e.compiled.test(path);
         if (!hit && (parentMatched === undefined || parentMatched.length === 0)) {
-          for (let n = 1; n <= parentDirs.length && !hit; n++) hit = e.compiled.test(parentDirs.slice(0, n).join('/'));
+          ancestors ??= parentDirs.map((_, n) => parentDirs.slice(0, n + 1).join('/'));
+          hit = ancestors.some((a) => e.compiled.test(a));
         }
       }
       hits[i] = hit;

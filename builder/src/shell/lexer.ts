@@ -88,6 +88,20 @@ export class ShellLex {
 const SPACE = /\p{White_Space}/u; // Go's unicode.IsSpace
 const LETTER = /\p{L}/u;
 const DIGIT = /\p{Nd}/u;
+
+// ASCII fast paths: Unicode property regexps cost a lot per character.
+function isSpace(ch: string): boolean {
+  return ch < '\x80' ? ch === ' ' || (ch >= '\t' && ch <= '\r') : SPACE.test(ch);
+}
+
+function isDigit(ch: string): boolean {
+  return ch < '\x80' ? ch >= '0' && ch <= '9' : DIGIT.test(ch);
+}
+
+function isNameChar(ch: string): boolean {
+  if (ch < '\x80') return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch === '_';
+  return LETTER.test(ch) || DIGIT.test(ch);
+}
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
 
 /** Accumulates the split words: unquoted white space ends a word, quoted text never does. */
@@ -97,7 +111,7 @@ class Words {
   private readonly words: string[] = [];
 
   addChar(ch: string): void {
-    if (SPACE.test(ch)) {
+    if (isSpace(ch)) {
       if (this.inWord && this.word.length !== 0) {
         this.words.push(this.word);
         this.word = '';
@@ -345,12 +359,12 @@ class WordState {
   private processName(): string {
     let name = '';
     for (let ch = this.peek(); ch !== EOF; ch = this.peek()) {
-      if (name === '' && DIGIT.test(ch)) {
-        while (this.peek() !== EOF && DIGIT.test(this.peek())) name += this.next();
+      if (name === '' && isDigit(ch)) {
+        while (this.peek() !== EOF && isDigit(this.peek())) name += this.next();
         return name;
       }
       if (name === '' && SPECIAL_PARAMS.has(ch)) return this.next();
-      if (ch !== '_' && !LETTER.test(ch) && !DIGIT.test(ch)) break;
+      if (!isNameChar(ch)) break;
       name += this.next();
     }
     return name;

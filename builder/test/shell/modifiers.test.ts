@@ -87,6 +87,7 @@ describe('modifiers', () => {
     ['${FOO/*y/Q}', 'Q'],
     ['${FOO/q/z}', 'xxyy'],
     ['${FOO//*/-}', '-'], // Go's ReplaceAll skips the empty match at the end, as bash does
+    ['${UNSET//*/-}', '-'], // but an empty value is one empty match (bash: '')
     ['${URL//\\//_}', 'http:__example.com_a_b'],
     ['${URL/http:\\/\\//https://}', 'https://example.com/a/b'],
     ['${DOT/./-}', 'a-b'],
