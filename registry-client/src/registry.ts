@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { BerthError } from '@berth/spec';
 import type { BlobWriter } from './content';
 import { digestAlgorithm, digestOf, hasherFor, checkDigest } from './digest';
 import { DigestMismatchError, RegistryError, SizeMismatchError, UnsupportedManifestError } from './errors';
@@ -30,6 +31,7 @@ export interface ClientOptions extends TransportOptions {
 
 /** Distribution's manifest size limit; larger answers are refused rather than buffered. */
 const MAX_MANIFEST = 4 << 20;
+const TAG = /^\w[\w.-]{0,127}$/;
 
 /**
  * A client for any number of registries. Holds one transport (connections,
@@ -119,7 +121,12 @@ export class Repository {
   }
 
   private path(kind: 'manifests' | 'blobs' | 'tags' | 'referrers', ref = ''): string {
-    return `/v2/${this.name}/${kind}/${kind === 'tags' ? 'list' : encodeURIComponent(ref)}`;
+    // Only a valid tag or digest goes into the URL, so ':' can stay as registries expect.
+    if (kind !== 'tags') {
+      if (ref.includes(':')) checkDigest(ref);
+      else if (!TAG.test(ref)) throw new BerthError('ERR_BERTH_INVALID_REFERENCE', `invalid tag ${JSON.stringify(ref)}`);
+    }
+    return `/v2/${this.name}/${kind}/${kind === 'tags' ? 'list' : ref}`;
   }
 
   /** HEAD a manifest: its descriptor, or undefined when the registry does not have it. */
