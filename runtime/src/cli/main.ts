@@ -1,0 +1,132 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError } from '@berth/spec';
+import { Cli } from 'clipanion';
+import { Logger, type LogFormat } from '../log';
+import { DEFAULT_ROOT, OCI_VERSION } from '../state';
+import { commands } from './commands/index';
+import type { RuntimeContext } from './context';
+
+const VERSION = '0.1.0';
+
+interface Globals {
+  root: string;
+  log?: string;
+  logFormat: LogFormat;
+  debug: boolean;
+  systemdCgroup: boolean;
+}
+
+const GLOBAL_HELP = `berth-runtime: an OCI runtime, a drop-in for runc
+
+Usage: berth-runtime [global options] COMMAND [options] ...
+
+Global options:
+  --root DIR            state directory (default ${DEFAULT_ROOT})
+  --log FILE            write log lines to FILE
+  --log-format FORMAT   text or json (default text)
+  --debug               log debug lines
+  --systemd-cgroup      use the systemd cgroup driver
+  --version, -v         print the version
+  --help, -h            print this help
+
+Commands: create start state kill delete run list ps spec features
+Run "berth-runtime COMMAND --help" for a command's options.
+`;
+
+class GlobalUsage extends BerthError {
+  constructor(message: string) {
+    super('ERR_BERTH_USAGE', message);
+  }
+}
+
+/** runc's global flags come before the command; clipanion parses what follows. */
+function parseGlobals(argv: string[]): { globals: Globals; rest: string[]; early?: string } {
+  const globals: Globals = { root: DEFAULT_ROOT, logFormat: 'text', debug: false, systemdCgroup: false };
+  let i = 0;
+  const value = (name: string, inline: string | undefined): string => {
+    if (inline !== undefined) return inline;
+    const v = argv[++i];
+    if (v === undefined) throw new GlobalUsage(`flag needs an argument: ${name}`);
+    return v;
+  };
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('-')) break;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    switch (flag.replace(/^--?/, '--')) {
+      case '--root':
+        globals.root = value(flag, inline);
+        break;
+      case '--log':
+        globals.log = value(flag, inline);
+        break;
+      case '--log-format': {
+        const f = value(flag, inline);
+        if (f !== 'text' && f !== 'json') throw new GlobalUsage(`invalid log-format: ${f}`);
+        globals.logFormat = f;
+        break;
+      }
+      case '--debug':
+        globals.debug = true;
+        break;
+      case '--systemd-cgroup':
+        globals.systemdCgroup = true;
+        break;
+      case '--rootless':
+        value(flag, inline); // accepted as runc does; rootless mode comes with user namespaces
+        break;
+      case '--version':
+      case '--v':
+        return { globals, rest: [], early: `berth-runtime version ${VERSION}\nspec: ${OCI_VERSION}\n` };
+      case '--help':
+      case '--h':
+        return { globals, rest: [], early: GLOBAL_HELP };
+      default:
+        throw new GlobalUsage(`flag provided but not defined: ${arg}`);
+    }
+  }
+  return { globals, rest: argv.slice(i) };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let log = new Logger();
+  let code: number;
+  try {
+    const { globals, rest, early } = parseGlobals(argv);
+    if (early !== undefined) {
+      process.stdout.write(early);
+      return;
+    }
+    if (globals.log) fs.mkdirSync(path.dirname(globals.log), { recursive: true });
+    log = new Logger(globals.log, globals.logFormat, globals.debug);
+    if (rest.length === 0) {
+      process.stdout.write(GLOBAL_HELP);
+      return;
+    }
+    if (globals.systemdCgroup && !fs.existsSync('/run/systemd/system')) {
+      throw new GlobalUsage('--systemd-cgroup: systemd is not running on this host (no /run/systemd/system)');
+    }
+    let runtime: import('../runtime').Runtime | undefined;
+    const cli = new Cli<RuntimeContext>({ binaryLabel: 'berth-runtime', binaryName: 'berth-runtime', binaryVersion: VERSION });
+    for (const c of commands) cli.register(c);
+    const context: RuntimeContext = {
+      ...Cli.defaultContext,
+      root: globals.root,
+      log,
+      runtime: () => {
+        if (!runtime) {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const { Runtime } = require('../runtime') as typeof import('../runtime');
+          runtime = new Runtime({ root: globals.root, log });
+        }
+        return runtime;
+      },
+    };
+    code = await cli.run(rest, context);
+  } catch (err) {
+    log.fatal(err instanceof Error ? err.message : String(err));
+    code = 1;
+  }
+  process.exitCode = code;
+}

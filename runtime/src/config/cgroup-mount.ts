@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MS, type PlanMount } from '@berth/sys';
+
+interface Hierarchy {
+  /** Where the hierarchy is mounted on the host, e.g. /sys/fs/cgroup/memory. */
+  mountPoint: string;
+  /** The host path of this process's cgroup in it. */
+  ownPath: string;
+}
+
+/** The cgroup hierarchies mounted under /sys/fs/cgroup, with this process's cgroup in each. */
+function hierarchies(): Hierarchy[] {
+  const own = new Map<string, string>();
+  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (m) own.set(m[1], m[2]);
+  }
+  const out: Hierarchy[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!right) continue;
+    const f = left.split(' ');
+    const [fstype, , superOpts] = right.split(' ');
+    const mountPoint = f[4];
+    if (!mountPoint.startsWith('/sys/fs/cgroup/') || (fstype !== 'cgroup' && fstype !== 'cgroup2')) continue;
+    const key = fstype === 'cgroup2' ? '' : superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children').join(',');
+    const cg = own.get(key);
+    if (cg === undefined) continue;
+    const root = f[3];
+    const rel = path.posix.relative(root, cg);
+    out.push({ mountPoint, ownPath: rel.startsWith('..') ? mountPoint : path.posix.join(mountPoint, rel) });
+  }
+  return out;
+}
+
+/**
+ * A spec mount of type "cgroup". On a cgroup v2 host with a new cgroup
+ * namespace the kernel scopes a cgroup2 mount to the container; otherwise,
+ * as runc does, the container sees a tmpfs holding read-only-capable binds
+ * of its own cgroup in each host hierarchy, never the host's whole tree.
+ */
+export function cgroupMounts(m: PlanMount, newCgroupNs: boolean): PlanMount[] {
+  const unified = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  if (unified && newCgroupNs) return [{ ...m, source: 'cgroup2', fstype: 'cgroup2' }];
+  if (unified) {
+    const own = hierarchies().find((h) => h.mountPoint === '/sys/fs/cgroup');
+    const src = own?.ownPath ?? '/sys/fs/cgroup';
+    return [{ ...m, source: src, fstype: null, flags: m.flags | MS.BIND | MS.REC, data: null }];
+  }
+  const ro = m.flags & MS.RDONLY;
+  const base = m.flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  const out: PlanMount[] = [{ ...m, source: 'tmpfs', fstype: 'tmpfs', flags: base, data: 'mode=755', targetIsFile: false }];
+  for (const h of hierarchies()) {
+    out.push({
+      source: h.ownPath,
+      target: path.posix.join(m.target, path.posix.basename(h.mountPoint)),
+      fstype: null,
+      flags: MS.BIND | MS.REC | base | ro,
+      propagation: 0,
+      data: null,
+      targetIsFile: false,
+    });
+  }
+  if (ro) out.push({ ...m, source: 'tmpfs', fstype: 'tmpfs', flags: MS.REMOUNT | MS.RDONLY | base, data: null, targetIsFile: false });
+  return out;
+}

@@ -1,0 +1,12 @@
+export { Runtime } from './runtime';
+export type { CreateOptions, RunOptions } from './runtime';
+export { Logger } from './log';
+export type { LogFormat, LogLevel } from './log';
+export { StateDir, DEFAULT_ROOT, OCI_VERSION, checkId } from './state';
+export type { Status, StateReport, SavedState } from './state';
+export { loadBundle } from './config/load';
+export type { Bundle } from './config/load';
+export { buildPlan } from './config/plan';
+export type { PlanOptions, ResolvedPlan } from './config/plan';
+export { defaultSpec, features } from './defaults';
+export * from './errors';
