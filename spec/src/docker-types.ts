@@ -10,8 +10,8 @@ import { isDigest, type Digest } from './digest';
 import { DockerMediaType } from './media-types';
 import type { ImagePlatform } from './platform';
 
-/** A content descriptor as Docker's schema 2 documents write it. */
-export interface DockerDescriptor {
+/** A content descriptor as Docker's schema 2 documents write it (assignable to the OCI Descriptor). */
+export type DockerDescriptor = {
   mediaType: string;
   size: number;
   digest: Digest;
@@ -19,7 +19,7 @@ export interface DockerDescriptor {
   urls?: string[];
   annotations?: Record<string, string>;
   platform?: ImagePlatform;
-}
+};
 
 /** `application/vnd.docker.distribution.manifest.v2+json` */
 export interface DockerManifest {
@@ -29,9 +29,9 @@ export interface DockerManifest {
   layers: DockerDescriptor[];
 }
 
-export interface DockerManifestListEntry extends DockerDescriptor {
+export type DockerManifestListEntry = DockerDescriptor & {
   platform: ImagePlatform;
-}
+};
 
 /** `application/vnd.docker.distribution.manifest.list.v2+json` */
 export interface DockerManifestList {

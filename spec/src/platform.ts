@@ -6,15 +6,19 @@
 import { arch as osArch, endianness } from 'node:os';
 import { BerthError } from './errors';
 
-/** The platform object of an OCI descriptor / Docker manifest list entry. */
-export interface ImagePlatform {
+/**
+ * The platform object of an OCI descriptor / Docker manifest list entry.
+ * (A type alias, not an interface, so it is assignable to the generated
+ * OCI types, which carry an index signature.)
+ */
+export type ImagePlatform = {
   architecture: string;
   os: string;
   'os.version'?: string;
   'os.features'?: string[];
   variant?: string;
   features?: string[];
-}
+};
 
 export class InvalidPlatformError extends BerthError {
   readonly input: string;

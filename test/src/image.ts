@@ -10,6 +10,7 @@ import {
   hostPlatform,
   type Digest,
   type ImageConfig,
+  type ImageIndex,
   type ImageManifest,
   type ImagePlatform,
   type ImageTypes,
@@ -142,4 +143,44 @@ export function buildFixtureImage(options: FixtureImageOptions = {}): FixtureIma
     blobs,
     layerTars,
   };
+}
+
+export interface FixtureIndexOptions extends Omit<FixtureImageOptions, 'platform'> {
+  /**
+   * One image per platform, listed in this order. Every image holds the same
+   * (host) busybox: these fixtures exercise platform selection, not emulation.
+   */
+  readonly platforms: readonly ImagePlatform[];
+}
+
+export interface FixtureIndexBlobs {
+  readonly indexDigest: Digest;
+  readonly indexSize: number;
+  readonly index: ImageIndex;
+  readonly indexBytes: Buffer;
+  /** The per-platform images, in the order of `platforms`. */
+  readonly images: readonly FixtureImageBlobs[];
+  /** Every blob of every image, and the index, by digest. */
+  readonly blobs: ReadonlyMap<Digest, Buffer>;
+}
+
+/** Builds a multi-platform image: an OCI image index over one fixture image per platform. */
+export function buildFixtureIndex(options: FixtureIndexOptions): FixtureIndexBlobs {
+  const images = options.platforms.map((platform) => buildFixtureImage({ ...options, platform }));
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: OciMediaType.ImageIndex,
+    manifests: images.map((image, i) => ({
+      mediaType: OciMediaType.ImageManifest,
+      digest: image.manifestDigest,
+      size: image.manifestSize,
+      platform: options.platforms[i] as ImagePlatform,
+    })),
+  };
+  const indexBytes = Buffer.from(JSON.stringify(index));
+  const indexDigest = digestOf(indexBytes);
+  const blobs = new Map<Digest, Buffer>();
+  for (const image of images) for (const [digest, data] of image.blobs) blobs.set(digest, data);
+  blobs.set(indexDigest, indexBytes);
+  return { indexDigest, indexSize: indexBytes.length, index, indexBytes, images, blobs };
 }
