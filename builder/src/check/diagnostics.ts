@@ -9,8 +9,11 @@ export interface Diagnostic {
   readonly url?: string;
 }
 
-/** `Dockerfile:7: unknown instruction: FORM (did you mean FROM?)`, `Dockerfile:3: warning: Rule: text`;
- * a rule made an error by `# check=error=true` keeps its rule name. */
+/**
+ * `Dockerfile:7: unknown instruction: FORM (did you mean FROM?)` or
+ * `Dockerfile:3: warning: Rule: text`; a rule made an error by
+ * `# check=error=true` keeps its rule name.
+ */
 export function formatDiagnostic(d: Diagnostic): string {
   const rule = d.rule ? `${d.rule}: ` : '';
   return `${d.file}:${d.line}: ${d.severity === 'warning' ? 'warning: ' : ''}${rule}${d.message}`;

@@ -1,0 +1,2 @@
+export { createCli, runCli } from './cli/cli';
+export { berthVersion } from './version';
