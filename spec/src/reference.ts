@@ -53,7 +53,14 @@ export class ImageReference implements ReferenceParts {
   readonly tag?: string;
   readonly digest?: Digest;
 
+  /** Takes parts as they are (no Docker Hub normalisation) and validates each. */
   constructor(parts: ReferenceParts) {
+    const shown = `${parts.domain}/${parts.path}${parts.tag !== undefined ? `:${parts.tag}` : ''}${
+      parts.digest !== undefined ? `@${parts.digest}` : ''
+    }`;
+    checkName(shown, parts.domain, parts.path);
+    if (parts.tag !== undefined) checkTag(shown, parts.tag);
+    if (parts.digest !== undefined) checkDigest(shown, parts.digest);
     this.domain = parts.domain;
     this.path = parts.path;
     if (parts.tag !== undefined) this.tag = parts.tag;
@@ -140,30 +147,7 @@ export function parseReference(input: string): ImageReference {
   }
 
   const { domain, path } = splitDockerDomain(rest);
-  if (!HOST.test(domain)) {
-    throw new InvalidReferenceError(input, `invalid registry host ${JSON.stringify(domain)}`);
-  }
-  if (path.toLowerCase() !== path) {
-    throw new InvalidReferenceError(input, `repository name ${JSON.stringify(path)} must be lowercase`);
-  }
-  for (const component of path.split('/')) {
-    if (!PATH_COMPONENT.test(component)) {
-      throw new InvalidReferenceError(
-        input,
-        component === ''
-          ? `repository name ${JSON.stringify(path)} has an empty path component`
-          : `invalid repository path component ${JSON.stringify(component)}: ` +
-              'use lowercase letters and digits, separated by ".", "_", "__" or "-"',
-      );
-    }
-  }
-  const name = `${domain}/${path}`;
-  if (name.length > NAME_TOTAL_LENGTH_MAX) {
-    throw new InvalidReferenceError(
-      input,
-      `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters (${name} is ${name.length})`,
-    );
-  }
+  checkName(input, domain, path);
   return new ImageReference({ domain, path, tag, digest });
 }
 
@@ -192,6 +176,33 @@ export function parseRepositoryName(input: string): ImageReference {
 /** Checks a tag alone (`berth tag src name:TAG`). */
 export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
+}
+
+function checkName(input: string, domain: string, path: string): void {
+  if (!HOST.test(domain)) {
+    throw new InvalidReferenceError(input, `invalid registry host ${JSON.stringify(domain)}`);
+  }
+  if (path.toLowerCase() !== path) {
+    throw new InvalidReferenceError(input, `repository name ${JSON.stringify(path)} must be lowercase`);
+  }
+  for (const component of path.split('/')) {
+    if (!PATH_COMPONENT.test(component)) {
+      throw new InvalidReferenceError(
+        input,
+        component === ''
+          ? `repository name ${JSON.stringify(path)} has an empty path component`
+          : `invalid repository path component ${JSON.stringify(component)}: ` +
+              'use lowercase letters and digits, separated by ".", "_", "__" or "-"',
+      );
+    }
+  }
+  const name = `${domain}/${path}`;
+  if (name.length > NAME_TOTAL_LENGTH_MAX) {
+    throw new InvalidReferenceError(
+      input,
+      `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters (${name} is ${name.length})`,
+    );
+  }
 }
 
 /**

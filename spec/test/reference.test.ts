@@ -222,6 +222,19 @@ describe('ImageReference', () => {
     expect(parseReference(`a/b:c@sha256:${H}`).withoutTagOrDigest().toString()).toBe('docker.io/a/b');
   });
 
+  test('the constructor validates parts and does not normalise them', () => {
+    expect(new ImageReference({ domain: 'localhost:5000', path: 'a/b', tag: 'v1' }).toString()).toBe('localhost:5000/a/b:v1');
+    expect(new ImageReference({ domain: 'docker.io', path: 'busybox' }).name).toBe('docker.io/busybox');
+    expect(() => new ImageReference({ domain: 'docker.io', path: 'Busybox' })).toThrow(
+      'invalid reference "docker.io/Busybox": repository name "Busybox" must be lowercase',
+    );
+    expect(() => new ImageReference({ domain: 'a_b', path: 'x' })).toThrow('invalid registry host "a_b"');
+    expect(() => new ImageReference({ domain: 'docker.io', path: 'x', tag: '' })).toThrow('invalid tag ""');
+    expect(() => new ImageReference({ domain: 'docker.io', path: 'x', digest: 'sha256:1' as `sha256:${string}` })).toThrow(
+      'sha256 needs 64 hex characters, got 1',
+    );
+  });
+
   test('serialises to its canonical string in JSON', () => {
     expect(JSON.stringify({ image: parseReference('busybox:1') })).toBe('{"image":"docker.io/library/busybox:1"}');
   });
