@@ -15,14 +15,16 @@ export interface DockerignoreFile {
  * next to the Dockerfile (e.g. `build/app.Dockerfile.dockerignore`) wins over
  * `<context>/.dockerignore`; with neither, nothing is ignored. `dockerfile` is
  * absolute or relative to `contextDir` (resolve a `-f` given relative to the
- * working directory before calling). The context's file may be a symlink only
- * if it stays inside the context.
+ * working directory before calling; `-` means a Dockerfile from stdin, which has
+ * no ignore file of its own). The context's file may be a symlink only if it
+ * stays inside the context.
  */
 export async function readDockerignore(contextDir: string, dockerfile = 'Dockerfile'): Promise<DockerignoreFile> {
-  const dockerfilePath = path.resolve(contextDir, dockerfile);
-  const specific = `${dockerfilePath}.dockerignore`;
-  const specificText = await readIfExists(specific);
-  if (specificText !== undefined) return { path: specific, patterns: parseDockerignore(specificText, specific) };
+  if (dockerfile !== '-') {
+    const specific = `${path.resolve(contextDir, dockerfile)}.dockerignore`;
+    const specificText = await readIfExists(specific);
+    if (specificText !== undefined) return { path: specific, patterns: parseDockerignore(specificText, specific) };
+  }
 
   const generic = path.join(contextDir, '.dockerignore');
   const info = await lstat(generic).catch((err: NodeJS.ErrnoException) => {

@@ -336,6 +336,7 @@ class WordState {
     const replacement = this.processStopOnOrMissing('}', true, "syntax error: missing '}'");
     const value = this.getEnv(name);
     if (value === undefined && this.lex.skipUnsetEnv) {
+      // BuildKit writes `${v/p/r}` here even for `//`; we keep the form as written.
       return `\${${name}${all ? '//' : '/'}${pattern}/${replacement}}`;
     }
     try {

@@ -60,6 +60,12 @@ describe('readDockerignore', () => {
     expect(texts(r.patterns)).toEqual(['generic']);
   });
 
+  it('uses the context .dockerignore for a Dockerfile read from stdin', async () => {
+    await writeFile(path.join(ctx, '.dockerignore'), 'generic\n');
+    await writeFile(path.join(ctx, '-.dockerignore'), 'not-this\n');
+    expect(texts((await readDockerignore(ctx, '-')).patterns)).toEqual(['generic']);
+  });
+
   it('names the file and line of a bad pattern', async () => {
     await writeFile(path.join(ctx, '.dockerignore'), 'ok\n\n[oops\n');
     await expect(readDockerignore(ctx)).rejects.toThrow(`${path.join(ctx, '.dockerignore')}:3: syntax error in pattern "[oops"`);
