@@ -167,6 +167,17 @@ describe('OCI image layout', () => {
     expect(config.process.args).toEqual(['cat', '/etc/motd']);
   });
 
+  test('an extra layer given as tar entries can delete with a whiteout', async () => {
+    const image = await makeOciLayout(join(tmp, 'oci-whiteout'), {
+      extraLayers: [[{ type: 'file', path: 'etc/.wh.group', data: '' }, { type: 'hardlink', path: 'bin/bb', target: 'bin/busybox' }]],
+    });
+    expect(image.layers).toHaveLength(2);
+    const bundle = join(tmp, 'bundle-whiteout');
+    run('umoci', ['unpack', '--image', `${image.dir}:latest`, bundle]);
+    expect(readdirSync(join(bundle, 'rootfs/etc')).sort()).toEqual(['passwd']);
+    expect(lstatSync(join(bundle, 'rootfs/bin/bb')).ino).toBe(lstatSync(join(bundle, 'rootfs/bin/busybox')).ino);
+  });
+
   test('uncompressed layers and another platform', async () => {
     const plain = await makeOciLayout(join(tmp, 'oci-plain'), {
       compression: 'none',
