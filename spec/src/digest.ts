@@ -185,7 +185,7 @@ export class DigestVerifier extends Transform {
     this.options = options;
   }
 
-  /** The digest computed so far is only meaningful after 'finish'. */
+  /** Bytes that have passed through so far. */
   get size(): number {
     return this.digester.size;
   }
