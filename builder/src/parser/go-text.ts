@@ -8,10 +8,16 @@
 const SPACE = '\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000';
 const LEADING_SPACE = new RegExp(`^[${SPACE}]+`);
 const TRAILING_SPACE = new RegExp(`[${SPACE}]+$`);
-const IS_SPACE = new RegExp(`^[${SPACE}]$`);
+/** unicode.IsSpace of one UTF-16 unit (every space is in the BMP). */
+export function isGoSpaceCode(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0x85) return false;
+  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000;
+}
 
 export function isGoSpace(ch: string): boolean {
-  return IS_SPACE.test(ch);
+  return ch.length === 1 && isGoSpaceCode(ch.charCodeAt(0));
 }
 
 export function trimLeftSpace(s: string): string {
