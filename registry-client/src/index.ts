@@ -11,3 +11,5 @@ export * from './platform';
 export * from './pull';
 export * from './push';
 export { sha256, checkDigest } from './digest';
+export * from './archive-save';
+export * from './archive-load';
