@@ -4,7 +4,7 @@
  * here: `$vars` are resolved per stage when the build runs.
  */
 import type { SourceRange } from '../parser/errors';
-import { parseHeredocWord } from '../parser/heredoc';
+import { mustParseHeredocWord } from '../parser/heredoc';
 import type { InstructionNode } from '../parser/node';
 import { parseGoDuration } from './duration';
 import { InstructionError, UnknownInstructionError } from './errors';
@@ -93,12 +93,12 @@ function sourcesAndDest(req: Request): { sources: string[]; contents: InlineFile
     req.fail(`${req.name} requires at least two arguments, but only one was provided. Destination could not be determined`);
   }
   const dest = req.args[req.args.length - 1] as string;
-  if (parseHeredocWord(dest)) req.fail(`${req.name} cannot accept a heredoc as a destination`);
+  if (mustParseHeredocWord(dest)) req.fail(`${req.name} cannot accept a heredoc as a destination`);
   const byName = new Map(req.node.heredocs.map((h) => [h.name, h]));
   const sources: string[] = [];
   const contents: InlineFile[] = [];
   for (const src of req.args.slice(0, -1)) {
-    const doc = req.node.json ? null : parseHeredocWord(src);
+    const doc = req.node.json ? null : mustParseHeredocWord(src);
     if (doc) {
       const body = byName.get(doc.name);
       contents.push({ ...heredocFile({ ...doc, content: body?.content ?? '' }) });

@@ -7,6 +7,9 @@
 import { isGoSpace } from './go-text';
 import type { Heredoc } from './node';
 
+/** A heredoc delimiter with an unterminated quote (`<<'EOF`); the parser adds the line. */
+export class HeredocWordError extends Error {}
+
 const HEREDOC_WORD = /^(\d*)<<(-?)([^<]*)$/;
 
 /** Splits like a shell, keeping every quote and escape in the words. */
@@ -79,6 +82,10 @@ function unquoteWords(raw: string): { words: string[]; removedQuotes: boolean } 
         if (ch === '"' && raw[i] === '\\' && i + 1 < raw.length) i++;
         word += raw[i];
       }
+      if (i >= raw.length) {
+        const which = ch === "'" ? 'single' : 'double';
+        throw new HeredocWordError(`unexpected end of statement while looking for matching ${which}-quote in heredoc <<${raw}`);
+      }
     } else {
       word += ch;
     }
@@ -87,7 +94,7 @@ function unquoteWords(raw: string): { words: string[]; removedQuotes: boolean } 
   return { words, removedQuotes };
 }
 
-/** The heredoc a single word opens (`<<EOF`, `<<-"EOF"`, `3<<EOF`), or null. */
+/** The heredoc a single word opens (`<<EOF`, `<<-"EOF"`, `3<<EOF`), or null. Throws HeredocWordError. */
 export function parseHeredocWord(word: string): Omit<Heredoc, 'content'> | null {
   const m = HEREDOC_WORD.exec(word);
   if (!m || m[3] === '') return null;
@@ -114,4 +121,14 @@ export function heredocsFromLine(line: string): Omit<Heredoc, 'content'>[] {
 /** `<<-` bodies lose the leading tabs of every line. */
 export function chompHeredocContent(content: string): string {
   return content.replace(/^\t+/gm, '');
+}
+
+/** parseHeredocWord, with a malformed delimiter read as "not a heredoc" (BuildKit's MustParseHeredoc). */
+export function mustParseHeredocWord(word: string): Omit<Heredoc, 'content'> | null {
+  try {
+    return parseHeredocWord(word);
+  } catch (err) {
+    if (err instanceof HeredocWordError) return null;
+    throw err;
+  }
 }

@@ -6,7 +6,7 @@
 import { DirectiveScanner } from './directives';
 import { DockerfileSyntaxError, type SourceRange } from './errors';
 import { trimLeftSpace } from './go-text';
-import { heredocsFromLine } from './heredoc';
+import { HeredocWordError, heredocsFromLine } from './heredoc';
 import { LINE_PARSERS, LineParseError, parseIgnore } from './line-parsers';
 import type { DockerfileAst, Heredoc, InstructionNode, ParseWarning } from './node';
 import { splitCommand } from './split-command';
@@ -167,7 +167,14 @@ export function parse(text: string, options: ParseOptions = {}): DockerfileAst {
     let node = nodeFromLine(line, escapeToken, where, comments);
     if (canContainHeredoc(node) && line.includes('<<')) {
       const heredocs: Heredoc[] = [];
-      for (const doc of heredocsFromLine(line)) {
+      let docs: ReturnType<typeof heredocsFromLine>;
+      try {
+        docs = heredocsFromLine(line);
+      } catch (err) {
+        if (err instanceof HeredocWordError) throw new DockerfileSyntaxError(err.message, where);
+        throw err;
+      }
+      for (const doc of docs) {
         let content = '';
         let terminated = false;
         while ((raw = reader.next()) !== null) {

@@ -1,4 +1,4 @@
-import { chompHeredocContent, dump, parse, DockerfileSyntaxError, type InstructionNode } from '@berth/builder';
+import { chompHeredocContent, dump, parse, parseHeredocWord, DockerfileSyntaxError, type InstructionNode } from '@berth/builder';
 
 interface Case {
   /** The rule from the Dockerfile reference (heredocs section) or BuildKit's parser this checks. */
@@ -78,6 +78,12 @@ const cases: Case[] = [
     dump: '(copy ["--chmod=755"] "<<EOF" "/run.sh")' },
   { rule: 'an empty body is allowed',
     text: 'RUN <<EOF\nEOF\n', heredocs: [{ name: 'EOF', content: '' }] },
+  { rule: 'bodies are matched to delimiters in order, even when a body contains the other delimiter (BuildKit test)',
+    text: 'COPY <<X <<Y /dest\nY\nX\nX\nY\n', heredocs: [{ name: 'X', content: 'Y\n' }, { name: 'Y', content: 'X\n' }] },
+  { rule: 'RUN --mount flags before a heredoc do not hide it',
+    text: 'RUN --mount=type=cache,target=/foo <<MOUNT\necho hello\nMOUNT\n', heredocs: [{ name: 'MOUNT', content: 'echo hello\n' }] },
+  { rule: 'a quoted <<- delimiter: chomp and no expansion together',
+    text: "RUN <<-'NOEXPAND'\n\tdon't expand $NAME\nNOEXPAND\n", heredocs: [{ name: 'NOEXPAND', content: "\tdon't expand $NAME\n", expand: false, chomp: true }] },
   { rule: 'the delimiter line may be the last line, without a newline',
     text: 'RUN <<EOF\nx\nEOF', heredocs: [{ name: 'EOF', content: 'x\n' }] },
 ];
@@ -111,6 +117,15 @@ describe('heredocs', () => {
     const text = 'FROM a\nRUN <<EOF\necho never ends\n';
     expect(() => parse(text)).toThrow(DockerfileSyntaxError);
     expect(() => parse(text)).toThrow('Dockerfile:2: unterminated heredoc: <<EOF started on line 2 has no closing EOF line');
+  });
+
+  it.each(["RUN <<'EOF\nx\nEOF\n", 'RUN <<EOF"\nx\nEOF\n'])('a delimiter with an unterminated quote is an error: %j', (text) => {
+    expect(() => parse(text)).toThrow(/^Dockerfile:1: unexpected end of statement while looking for matching (single|double)-quote in heredoc <</);
+  });
+
+  it('parseHeredocWord accepts BuildKit\'s valid delimiters and rejects the rest', () => {
+    for (const w of ['<<EOF', "<<'EOF'", '<<"EOF"', '<<-EOF', "<<-'EOF'", '<<-"EOF"']) expect(parseHeredocWord(w)?.name).toBe('EOF');
+    for (const w of ['', 'EOF', '<<', '<<-', '<EOF', '<<<EOF']) expect(parseHeredocWord(w)).toBeNull();
   });
 
   it('the second of two heredocs unterminated is also an error', () => {
