@@ -97,9 +97,13 @@ function canContainHeredoc(node: InstructionNode): boolean {
   return HEREDOC_KEYWORDS.has(target.keyword.toLowerCase()) && !target.json;
 }
 
-/** Parses Dockerfile text. Throws DockerfileSyntaxError (with a line) when it is not a Dockerfile. */
-export function parse(text: string, options: ParseOptions = {}): DockerfileAst {
+/**
+ * Parses a Dockerfile (text, or UTF-8 bytes as read from disk). Throws
+ * DockerfileSyntaxError (with a line) when it is not a Dockerfile.
+ */
+export function parse(source: string | Uint8Array, options: ParseOptions = {}): DockerfileAst {
   const file = options.file ?? 'Dockerfile';
+  const text = typeof source === 'string' ? source : new TextDecoder('utf-8').decode(source);
   const reader = new LineReader(text.startsWith('\ufeff') ? text.slice(1) : text, file);
   const directives = new DirectiveScanner();
   const warnings: ParseWarning[] = [];

@@ -46,6 +46,10 @@ describe('lines', () => {
     expect(d('\ufeffFROM a\n')).toBe('(from "a")');
   });
 
+  it('accepts UTF-8 bytes, BOM included', () => {
+    expect(dump(parse(Buffer.from('\ufeffFROM a\nLABEL x=☃\n')))).toBe('(from "a")\n(label "x" "☃" "=")');
+  });
+
   it('CRLF line endings are the same as LF', () => {
     expect(d('FROM a\r\nRUN x \\\r\n  y\r\n')).toBe('(from "a")\n(run "x   y")');
   });
