@@ -46,8 +46,7 @@ export async function pullImage(
   options: PullOptions = {},
 ): Promise<PulledImage> {
   const ref = typeof reference === 'string' ? parseDockerRef(reference) : reference;
-  const repo = client.repository(ref.domain, ref.path);
-  const top = await fetchTop(repo, ref);
+  const { repo, top } = await resolveTop(client, ref);
 
   const manifests: { fetched: FetchedManifest; manifest: ImageManifest }[] = [];
   let index: ImageIndex | undefined;
@@ -120,6 +119,21 @@ async function storeBytes(sink: ContentSink, m: FetchedManifest): Promise<void> 
     await w.abort();
     throw err;
   }
+}
+
+/** Tries docker.io's mirrors in order, then the registry itself, like dockerd. */
+async function resolveTop(client: RegistryClient, ref: ImageReference): Promise<{ repo: Repository; top: FetchedManifest }> {
+  const hosts = client.candidates(ref.domain);
+  for (const host of hosts.slice(0, -1)) {
+    const repo = client.repository(host, ref.path);
+    try {
+      return { repo, top: await fetchTop(repo, ref) };
+    } catch {
+      // A mirror that lacks the image or is down: fall through to the next one.
+    }
+  }
+  const repo = client.repository(ref.domain, ref.path);
+  return { repo, top: await fetchTop(repo, ref) };
 }
 
 async function fetchTop(repo: Repository, ref: ImageReference): Promise<FetchedManifest> {

@@ -25,6 +25,12 @@ export interface FetchedManifest {
 }
 
 export interface ClientOptions extends TransportOptions {
+  /**
+   * Pull-through mirrors for docker.io, tried in order before Docker Hub
+   * (dockerd's `registry-mirrors`): `mirror.example.com`, `https://host:5000`.
+   * An `http://` mirror is reached over plain HTTP.
+   */
+  mirrors?: readonly string[];
   /** Resume attempts for one blob after a dropped connection (default 5). */
   blobResumes?: number;
 }
@@ -46,7 +52,10 @@ export class RegistryClient {
   readonly blobLocations = new Map<string, string>();
 
   constructor(options: ClientOptions = {}) {
-    this.options = options;
+    const mirrorHosts = (options.mirrors ?? []).filter((m) => m.startsWith('http://')).map(mirrorHost);
+    this.options = mirrorHosts.length
+      ? { ...options, insecureRegistries: [...(options.insecureRegistries ?? []), ...mirrorHosts] }
+      : options;
     this.tokens = options.tokenCache ?? new TokenCache();
   }
 
@@ -65,6 +74,26 @@ export class RegistryClient {
    */
   repository(registry: string, name: string, options: { push?: boolean } = {}): Repository {
     return new Repository(this, this.transport(registry), name, options.push ?? false);
+  }
+
+  /** The registries to try for a repository of `registry`: its mirrors first, for docker.io. */
+  candidates(registry: string): string[] {
+    return registry === 'docker.io' ? [...(this.options.mirrors ?? []).map(mirrorHost), registry] : [registry];
+  }
+
+  /**
+   * Checks credentials against a registry (the way `docker login` does: an
+   * authenticated GET /v2/, through the token server if there is one)
+   * without storing them.
+   */
+  async checkLogin(registry: string, credentials: import('./docker-config').Credentials): Promise<void> {
+    const probe = new RegistryTransport(registry, { ...this.options, credentials: { get: async () => credentials }, tokenCache: new TokenCache() });
+    try {
+      const res = await probe.request({ method: 'GET', path: '/v2/', scopes: [], what: `login to ${registry}`, retry: false });
+      await res.body.dump();
+    } finally {
+      await probe.close();
+    }
   }
 
   /** `GET /v2/_catalog`, following pagination. */
@@ -483,6 +512,10 @@ export class Repository {
   }
 }
 
+function mirrorHost(mirror: string): string {
+  return mirror.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+}
+
 function isAborted(err: unknown): boolean {
   const e = err as { code?: string; name?: string };
   return e?.code === 'UND_ERR_ABORTED' || e?.name === 'AbortError' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE';
@@ -494,10 +527,14 @@ function withDigest(location: string, digest: string): string {
   return url.toString();
 }
 
-/** `Range: 0-1023` → 1024 (the next byte the registry expects). */
+/**
+ * `Range: 0-1023` → 1024 (the next byte the registry expects). Distribution
+ * reports an empty upload as `0-0`, so that reads as nothing received.
+ */
 function rangeEnd(value: string | undefined): number {
   const m = value && /(\d+)-(\d+)/.exec(value);
-  return m ? Number(m[2]) + 1 : 0;
+  if (!m || (m[1] === '0' && m[2] === '0')) return 0;
+  return Number(m[2]) + 1;
 }
 
 async function readRange(open: (start: number) => Readable, start: number, end: number): Promise<Buffer> {

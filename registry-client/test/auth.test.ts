@@ -67,6 +67,27 @@ describe('htpasswd Basic auth', () => {
   });
 });
 
+describe('checkLogin (berth login)', () => {
+  test('accepts good credentials and refuses bad ones, for Basic and token registries', async () => {
+    const tokens = await startTokenServer({ certs, service: 'svc', issuer: 'iss', users: { dan: 'right' } });
+    const basic = await startRegistry({ htpasswd: { dan: 'right' } });
+    const bearer = await startRegistry({ token: { realm: tokens.realm, service: 'svc', issuer: 'iss', certs } });
+    const client = new RegistryClient();
+    try {
+      for (const host of [basic.host, bearer.host]) {
+        await expect(client.checkLogin(host, { username: 'dan', password: 'right' })).resolves.toBeUndefined();
+        const err = await client.checkLogin(host, { username: 'dan', password: 'wrong' }).catch((e: Error) => e);
+        expect((err as { code?: string }).code).toMatch(/^ERR_BERTH_(AUTH|REGISTRY_UNAUTHORIZED)$/);
+        expect((err as Error).message).not.toContain('wrong');
+      }
+    } finally {
+      await client.close();
+      await Promise.all([basic.stop(), bearer.stop()]);
+      await tokens.stop();
+    }
+  });
+});
+
 describe('token auth (Bearer, RS256 JWT)', () => {
   let tokens: TokenServer;
   let registry: TestRegistry;
