@@ -4,11 +4,7 @@
  * what Go's unicode and strconv packages say, not what JavaScript says.
  */
 
-/** unicode.IsSpace: JS's \s differs (it has U+FEFF, lacks U+0085). */
-const SPACE = '\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000';
-const LEADING_SPACE = new RegExp(`^[${SPACE}]+`);
-const TRAILING_SPACE = new RegExp(`[${SPACE}]+$`);
-/** unicode.IsSpace of one UTF-16 unit (every space is in the BMP). */
+/** unicode.IsSpace of one UTF-16 unit (every space is in the BMP); JS's \s differs (U+FEFF, U+0085). */
 export function isGoSpaceCode(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
   if (c < 0x85) return false;
@@ -20,13 +16,20 @@ export function isGoSpace(ch: string): boolean {
   return ch.length === 1 && isGoSpaceCode(ch.charCodeAt(0));
 }
 
+/** strings.TrimLeftFunc(s, unicode.IsSpace) */
 export function trimLeftSpace(s: string): string {
-  return s.replace(LEADING_SPACE, '');
+  let i = 0;
+  while (i < s.length && isGoSpaceCode(s.charCodeAt(i))) i++;
+  return i === 0 ? s : s.slice(i);
 }
 
 /** strings.TrimSpace */
 export function trimSpace(s: string): string {
-  return s.replace(LEADING_SPACE, '').replace(TRAILING_SPACE, '');
+  let i = 0;
+  let j = s.length;
+  while (i < j && isGoSpaceCode(s.charCodeAt(i))) i++;
+  while (j > i && isGoSpaceCode(s.charCodeAt(j - 1))) j--;
+  return i === 0 && j === s.length ? s : s.slice(i, j);
 }
 
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;

@@ -4,7 +4,7 @@
  * word that looks like `[fd]<<[-]WORD` opens a heredoc; the bodies follow
  * the instruction line in the order the words appear.
  */
-import { isGoSpace } from './go-text';
+import { isGoSpace, isGoSpaceCode } from './go-text';
 import type { Heredoc } from './node';
 
 /** A heredoc delimiter with an unterminated quote (`<<'EOF`); the parser adds the line. */
@@ -12,47 +12,33 @@ export class HeredocWordError extends Error {}
 
 const HEREDOC_WORD = /^(\d*)<<(-?)([^<]*)$/;
 
-/** Splits like a shell, keeping every quote and escape in the words. */
+/** Splits like a shell, keeping every quote and escape in the words (so each word is a slice). */
 export function rawShellWords(line: string): string[] {
   const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  const flush = (): void => {
-    if (inWord) words.push(word);
-    word = '';
-    inWord = false;
-  };
+  let start = -1;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i] as string;
-    if (isGoSpace(ch)) {
-      flush();
+    if (isGoSpaceCode(line.charCodeAt(i))) {
+      if (start >= 0) words.push(line.slice(start, i));
+      start = -1;
       continue;
     }
-    inWord = true;
+    if (start < 0) start = i;
     if (ch === '\\') {
-      word += line.slice(i, i + 2);
       i++;
     } else if (ch === "'") {
       const end = line.indexOf("'", i + 1);
-      const stop = end < 0 ? line.length : end + 1;
-      word += line.slice(i, stop);
-      i = stop - 1;
+      i = end < 0 ? line.length : end;
     } else if (ch === '"') {
       let j = i + 1;
       while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
-      const stop = Math.min(j + 1, line.length);
-      word += line.slice(i, stop);
-      i = stop - 1;
+      i = Math.min(j, line.length);
     } else if (ch === '$' && line[i + 1] === '{') {
       const end = line.indexOf('}', i + 2);
-      const stop = end < 0 ? line.length : end + 1;
-      word += line.slice(i, stop);
-      i = stop - 1;
-    } else {
-      word += ch;
+      i = end < 0 ? line.length : end;
     }
   }
-  flush();
+  if (start >= 0) words.push(line.slice(start));
   return words;
 }
 

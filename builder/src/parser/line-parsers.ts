@@ -3,7 +3,7 @@
  * text after the keyword and flags into argument strings; none expands
  * variables, that happens later, per instruction.
  */
-import { isGoSpace, trimLeftSpace } from './go-text';
+import { isGoSpace, isGoSpaceCode, trimLeftSpace } from './go-text';
 
 export interface LineParse {
   readonly args: string[];
@@ -18,53 +18,43 @@ const NONE: LineParse = { args: [], json: false };
 
 export type LineParser = (rest: string, escapeToken: string) => LineParse;
 
-/** Whitespace-separated words, quotes and escapes kept in the words. */
+/**
+ * Whitespace-separated words, quotes and escapes kept in the words: each
+ * word is a slice of `rest` (quotes and escapes only decide where words end),
+ * less an escape token that ends the input.
+ */
 export function parseWords(rest: string, escapeToken: string): string[] {
   const words: string[] = [];
-  let word = '';
-  let inWord = false;
+  let start = -1;
   let quote = '';
-  let blankOK = false;
-  // UTF-16 units are enough: every character that matters here is ASCII.
-  const chars = rest;
-  for (let i = 0; i < chars.length; i++) {
-    let ch = chars[i] as string;
-    if (!inWord) {
-      if (isGoSpace(ch)) continue;
-      inWord = true;
+  let end = rest.length;
+  for (let i = 0; i < rest.length; i++) {
+    const ch = rest[i] as string;
+    if (start < 0) {
+      if (isGoSpaceCode(rest.charCodeAt(i))) continue;
+      start = i;
     }
     if (quote === '') {
-      if (isGoSpace(ch)) {
-        if (blankOK || word.length > 0) words.push(word);
-        word = '';
-        blankOK = false;
-        inWord = false;
+      if (isGoSpaceCode(rest.charCodeAt(i))) {
+        words.push(rest.slice(start, i));
+        start = -1;
         continue;
       }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOK = true;
-      } else if (ch === escapeToken) {
-        if (i + 1 === chars.length) continue; // an escape at the very end is dropped
-        word += ch;
-        ch = chars[++i] as string;
+      if (ch === "'" || ch === '"') quote = ch;
+      else if (ch === escapeToken) {
+        if (i + 1 === rest.length) end = i; // an escape at the very end is dropped
+        i++;
       }
-      word += ch;
       continue;
     }
     // Inside quotes: the escape token works, except in single quotes.
     if (ch === quote) quote = '';
-    if (ch === escapeToken && quote !== "'") {
-      if (i + 1 === chars.length) {
-        quote = '';
-        continue;
-      }
-      word += ch;
-      ch = chars[++i] as string;
+    else if (ch === escapeToken && quote !== "'") {
+      if (i + 1 === rest.length) end = i;
+      i++;
     }
-    word += ch;
   }
-  if (inWord && (blankOK || word.length > 0)) words.push(word);
+  if (start >= 0 && end > start) words.push(rest.slice(start, end));
   return words;
 }
 

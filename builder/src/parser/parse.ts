@@ -125,24 +125,31 @@ export function parse(source: string | Uint8Array, options: ParseOptions = {}): 
     }
     return true;
   };
-  const trimContinuation = (line: string): [string, boolean] => {
+  /** The line without its continuation token, or null when the line does not continue. */
+  const withoutContinuation = (line: string): string | null => {
     const m = continuation.exec(line);
-    if (!m) return [line, true];
-    return [line.slice(0, m.index) + (m[1] ?? ''), false];
+    return m ? line.slice(0, m.index) + (m[1] ?? '') : null;
   };
 
   let raw: string | null;
   while ((raw = reader.next()) !== null) {
-    if (isComment(raw)) {
-      const comment = raw.slice(1).trim();
-      if (comment === '') comments = [];
-      else comments.push(comment);
-    }
     const first = trimLeftSpace(trimNewline(raw));
+    const comment = first.charCodeAt(0) === 0x23; /* # */
+    if (comment) {
+      // As BuildKit: the text after the line's first character, so "  # x" keeps its "#".
+      const text = raw.slice(1).trim();
+      if (text === '') comments = [];
+      else comments.push(text);
+    }
     if (directiveAt(first)) comments.pop();
     const startLine = reader.lineNumber;
-    let [line, ended] = trimContinuation(isComment(first) ? '' : first);
-    if (ended && line === '') continue;
+    const content = comment ? '' : first;
+    let line = withoutContinuation(content);
+    let ended = line === null;
+    if (line === null) {
+      if (content === '') continue;
+      line = content;
+    }
 
     let emptyContinuation = false;
     while (!ended && (raw = reader.next()) !== null) {
@@ -154,9 +161,9 @@ export function parse(source: string | Uint8Array, options: ParseOptions = {}): 
         emptyContinuation = true;
         continue;
       }
-      let piece: string;
-      [piece, ended] = trimContinuation(physical);
-      line += piece;
+      const piece = withoutContinuation(physical);
+      ended = piece === null;
+      line += piece ?? physical;
     }
     if (emptyContinuation) {
       warnings.push({

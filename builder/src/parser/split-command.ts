@@ -1,6 +1,7 @@
-import { isGoSpace, trimSpace } from './go-text';
+import { isGoSpaceCode, trimSpace } from './go-text';
 
-const TOKEN_WHITESPACE = /[\t\v\f\r ]+/;
+/** BuildKit splits the keyword off at [\t\v\f\r ]+ (not at newlines or Unicode spaces). */
+const isTokenSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0x0d;
 
 export interface SplitCommand {
   readonly keyword: string;
@@ -11,10 +12,13 @@ export interface SplitCommand {
 /** Splits a logical line into keyword, leading `--flags`, and the rest. */
 export function splitCommand(line: string): SplitCommand {
   const trimmed = trimSpace(line);
-  const m = TOKEN_WHITESPACE.exec(trimmed);
-  if (!m) return { keyword: trimmed, flags: [], rest: '' };
-  const keyword = trimmed.slice(0, m.index);
-  const { rest, flags } = extractFlags(trimmed.slice(m.index + m[0].length));
+  let end = 0;
+  while (end < trimmed.length && !isTokenSpace(trimmed.charCodeAt(end))) end++;
+  if (end === trimmed.length) return { keyword: trimmed, flags: [], rest: '' };
+  let start = end;
+  while (start < trimmed.length && isTokenSpace(trimmed.charCodeAt(start))) start++;
+  const keyword = trimmed.slice(0, end);
+  const { rest, flags } = extractFlags(trimmed.slice(start));
   return { keyword, flags, rest: trimSpace(rest) };
 }
 
@@ -28,34 +32,43 @@ function extractFlags(line: string): { rest: string; flags: string[] } {
   const flags: string[] = [];
   let pos = 0;
   while (true) {
-    while (pos < line.length && isGoSpace(line[pos] as string)) pos++;
+    while (pos < line.length && isGoSpaceCode(line.charCodeAt(pos))) pos++;
     if (pos >= line.length) return { rest: '', flags };
     if (!line.startsWith('--', pos)) return { rest: line.slice(pos), flags };
+    // The word is built from slices between quotes and escapes (most flags have none).
     let word = '';
-    let quote = '';
+    let seg = pos;
+    let quote = 0;
     let blankOK = false;
     for (; pos < line.length; pos++) {
-      let ch = line[pos] as string;
-      if (quote === '') {
-        if (isGoSpace(ch)) break;
-        if (ch === '"' || ch === "'") {
-          quote = ch;
+      const c = line.charCodeAt(pos);
+      if (quote === 0) {
+        if (isGoSpaceCode(c)) break;
+        if (c === 0x22 || c === 0x27) {
+          word += line.slice(seg, pos);
+          quote = c;
           blankOK = true;
+          seg = pos + 1;
           continue;
         }
-      } else if (ch === quote) {
-        quote = '';
+      } else if (c === quote) {
+        word += line.slice(seg, pos);
+        quote = 0;
+        seg = pos + 1;
         continue;
       }
-      if (ch === '\\') {
+      if (c === 0x5c /* \ */) {
+        word += line.slice(seg, pos);
         if (pos + 1 === line.length) {
-          quote = '';
-          continue; // a backslash at the very end is dropped
+          quote = 0; // a backslash at the very end is dropped
+          seg = pos + 1;
+          continue;
         }
-        ch = line[++pos] as string;
+        pos++; // the next character is taken as it is
+        seg = pos;
       }
-      word += ch;
     }
+    word += line.slice(seg, pos);
     if (pos >= line.length) {
       // End of input inside the flags: nothing left for the arguments.
       if (word !== '--' && (blankOK || word.length > 0)) flags.push(word);
