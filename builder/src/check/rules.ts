@@ -48,6 +48,23 @@ function casingRules(ast: DockerfileAst, emit: Emit): void {
   }
 }
 
+const SECRET_NAME = /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
+const PUBLIC_NAME = /(?:_|^)public(?:_|$)/i;
+
+/** ARG and ENV values end up in the image config and history, readable by anyone with the image. */
+function secretRules(ins: DockerfileInstructions, emit: Emit): void {
+  const args = [...ins.metaArgs, ...ins.stages.flatMap((s) => s.instructions)];
+  for (const i of args) {
+    const keys = i.kind === 'arg' ? i.args.map((a) => a.key) : i.kind === 'env' ? i.env.map((e) => e.key) : [];
+    for (const key of keys) {
+      if (SECRET_NAME.test(key) && !PUBLIC_NAME.test(key)) {
+        emit('SecretsUsedInArgOrEnv', 'secrets-used-in-arg-or-env',
+          `Do not use ARG or ENV instructions for sensitive data (${i.kind.toUpperCase()} ${JSON.stringify(key)})`, i.line);
+      }
+    }
+  }
+}
+
 function stageRules(ins: DockerfileInstructions, escapeToken: '\\' | '`', emit: Emit): void {
   const lex = new ShellLex(escapeToken);
   const globals = new Set<string>([...platformArgs({ targetPlatform: 'linux/amd64', buildPlatform: 'linux/amd64' }).keys()]);
@@ -96,4 +113,5 @@ export function lint(ast: DockerfileAst, ins: DockerfileInstructions, push: (d: 
     push({ severity: 'warning', rule, message, file: ast.file, line, url: DOCS + slug + '/' });
   casingRules(ast, emit);
   stageRules(ins, ast.escapeToken, emit);
+  secretRules(ins, emit);
 }

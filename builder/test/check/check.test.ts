@@ -51,6 +51,13 @@ describe('build --check', () => {
     ]);
   });
 
+  it('SecretsUsedInArgOrEnv flags secret-looking ARG and ENV names, not public ones', () => {
+    expect(lines('ARG GITHUB_TOKEN\nFROM a\nENV DB_PASSWORD=x PUBLIC_KEY=y KEYBOARD=z\n').out).toEqual([
+      'Dockerfile:1: warning: SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ARG "GITHUB_TOKEN")',
+      'Dockerfile:3: warning: SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "DB_PASSWORD")',
+    ]);
+  });
+
   it('# check=skip= silences rules; error=true makes warnings fail', () => {
     expect(lines('# check=skip=MaintainerDeprecated\nFROM a\nMAINTAINER me\n')).toEqual({ failed: false, out: [] });
     expect(lines('# check=skip=all\nFROM a\nMAINTAINER me\n').out).toEqual([]);
