@@ -220,7 +220,30 @@ function parseHealthcheck(req: Request): Instruction {
   return { kind: 'healthcheck', ...req.base(), test, ...defined };
 }
 
-const PORT = /^\d{1,5}(?:-\d{1,5})?(?:\/(?:tcp|udp|sctp))?$/i;
+/** EXPOSE accepts what Docker's nat.ParsePortSpecs does: [ip:[hostPort]:]port[-end][/proto]. */
+function portProblem(spec: string): string | undefined {
+  const slash = spec.lastIndexOf('/');
+  const proto = slash < 0 ? 'tcp' : spec.slice(slash + 1).toLowerCase();
+  if (!['tcp', 'udp', 'sctp'].includes(proto)) return `invalid proto: ${spec.slice(slash + 1)}`;
+  const ports = slash < 0 ? spec : spec.slice(0, slash);
+  const container = ports.slice(ports.lastIndexOf(':') + 1);
+  const m = /^(\d+)(?:-(\d+))?$/.exec(container);
+  if (!m || Number(m[1]) > 65535 || Number(m[2] ?? 0) > 65535 || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
+    return `invalid containerPort: ${container || spec}`;
+  }
+  return undefined;
+}
+
+const SIGNALS = new Set(['ABRT', 'ALRM', 'BUS', 'CHLD', 'CLD', 'CONT', 'FPE', 'HUP', 'ILL', 'INT', 'IO', 'IOT', 'KILL', 'PIPE',
+  'POLL', 'PROF', 'PWR', 'QUIT', 'SEGV', 'STKFLT', 'STOP', 'SYS', 'TERM', 'TRAP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'USR1',
+  'USR2', 'VTALRM', 'WINCH', 'XCPU', 'XFSZ', 'RTMIN', 'RTMAX']);
+
+/** Docker's signal.ParseSignal for Linux: a number, or a name with or without SIG, any case. */
+function isSignal(raw: string): boolean {
+  if (/^\d+$/.test(raw)) return Number(raw) >= 1 && Number(raw) <= 64;
+  const name = raw.toUpperCase().replace(/^SIG/, '');
+  return SIGNALS.has(name) || /^RTMIN\+(?:[1-9]|1[0-5])$|^RTMAX-(?:[1-9]|1[0-4])$/.test(name);
+}
 
 function parseOnbuild(req: Request, file: string): Instruction {
   req.parseFlags();
@@ -288,14 +311,16 @@ export function parseInstruction(node: InstructionNode, file = 'Dockerfile'): In
     case 'stopsignal': {
       const signal = req.exactlyOne();
       req.parseFlags();
-      if (!signal.includes('$') && !/^(?:SIG)?[A-Z][A-Z0-9+-]*$|^\d+$/i.test(signal)) req.fail(`invalid signal: ${signal}`);
+      if (!signal.includes('$') && !isSignal(signal)) req.fail(`Invalid signal: ${signal}`);
       return { kind: 'stopsignal', ...req.base(), signal };
     }
     case 'expose': {
       req.atLeastOne();
       req.parseFlags();
       for (const port of req.args) {
-        if (!port.includes('$') && !PORT.test(port)) req.fail(`invalid containerPort: ${port}`);
+        if (port.includes('$')) continue; // expanded, then checked, when the build runs
+        const problem = portProblem(port);
+        if (problem) req.fail(problem);
       }
       return { kind: 'expose', ...req.base(), ports: [...req.args] };
     }

@@ -98,6 +98,8 @@ describe('typed instructions', () => {
     expect(typed('EXPOSE 80 443/tcp 53/udp 8000-8010 $PORT\n')).toMatchObject({ ports: ['80', '443/tcp', '53/udp', '8000-8010', '$PORT'] });
     expect(typed('VOLUME ["/a", "/b"]\n')).toMatchObject({ volumes: ['/a', '/b'] });
     expect(typed('STOPSIGNAL SIGQUIT\n')).toMatchObject({ signal: 'SIGQUIT' });
+    for (const sig of ['9', 'kill', 'SIGRTMIN+3', 'sigusr1']) expect(typed(`STOPSIGNAL ${sig}\n`)).toMatchObject({ signal: sig });
+    expect(typed('EXPOSE 127.0.0.1:8080:80/UDP 53/sctp\n')).toMatchObject({ ports: ['127.0.0.1:8080:80/UDP', '53/sctp'] });
     expect(typed('MAINTAINER me <me@x>\n')).toMatchObject({ maintainer: 'me <me@x>' });
   });
 
