@@ -60,6 +60,14 @@ describe('berth', () => {
     expect(berth(['--version'])).toEqual({ code: 0, stdout: expect.stringMatching(/^berth version \d+\.\d+\.\d+\n$/), stderr: '' });
   });
 
+  it('does not load the builder until a build command runs (start-up stays small)', () => {
+    const script = `require(${JSON.stringify(path.join(ROOT, 'engine/dist/cli/cli.js'))});` +
+      'process.stdout.write(JSON.stringify(Object.keys(require.cache)))';
+    const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
+    expect(loaded.some((f) => f.includes(`${path.sep}clipanion${path.sep}`))).toBe(true);
+    expect(loaded.filter((f) => f.includes(`${path.sep}builder${path.sep}`))).toEqual([]);
+  });
+
   it('--help lists build', () => {
     const r = berth(['--help']);
     expect(r.code).toBe(0);
