@@ -92,6 +92,17 @@ export class OciLayout implements ContentStore {
     const fh = await fs.open(tmp, 'w');
     let closed = false;
     let pos = 0; // positional writes, so truncate() really starts over
+    // Network chunks are small (~64 KiB); gather them so each write(2) moves about 1 MiB.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await fh.write(buf, 0, buf.length, pos);
+      pos += buf.length;
+    };
     const close = async (): Promise<void> => {
       if (!closed) {
         closed = true;
@@ -100,18 +111,23 @@ export class OciLayout implements ContentStore {
     };
     return {
       async write(chunk) {
-        await fh.write(chunk, 0, chunk.length, pos);
-        pos += chunk.length;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= 1 << 20) await flush();
       },
       async truncate() {
+        pending = [];
+        pendingBytes = 0;
         await fh.truncate(0);
         pos = 0;
       },
       async commit() {
+        await flush();
         await close();
         await fs.rename(tmp, final);
       },
       async abort() {
+        pending = [];
         await close().catch(() => undefined);
         await fs.rm(tmp, { force: true });
       },
