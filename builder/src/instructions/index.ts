@@ -7,3 +7,4 @@ export {
   type CollectedInstructions, type DockerfileInstructions, type PlatformArgs, type ResolvedStage, type Stage,
   type StageBase, type StageGraph, type StageGraphOptions,
 } from './stages';
+export { expandInstruction } from './expand';
