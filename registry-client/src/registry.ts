@@ -192,7 +192,7 @@ export class Repository {
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
       if (size > MAX_MANIFEST) {
-        res.body.destroy();
+        discard(res.body);
         throw new UnsupportedManifestError(`${what}: larger than ${MAX_MANIFEST} bytes`);
       }
       chunks.push(chunk as Buffer);
@@ -285,6 +285,11 @@ export class Repository {
           scopes: this.pull,
           what,
         });
+        const announced = header(res, 'docker-content-digest');
+        if (announced && announced !== desc.digest) {
+          discard(res.body);
+          throw new DigestMismatchError(desc.digest, announced, `${what} (Docker-Content-Digest)`);
+        }
         if (received > 0 && res.statusCode !== 206) {
           // The server ignored Range: start over.
           hash = hasherFor(desc.digest);
@@ -296,7 +301,7 @@ export class Repository {
             const buf = chunk as Buffer;
             received += buf.length;
             if (received > desc.size) {
-              res.body.destroy();
+              discard(res.body);
               throw new SizeMismatchError(what, desc.size, received);
             }
             hash.update(buf);
@@ -355,7 +360,7 @@ export class Repository {
       return 'exists';
     }
     const from = options.mountFrom ?? this.client.blobLocations.get(`${this.registry} ${desc.digest}`);
-    let location: string;
+    let session: UploadSession;
     if (from && from !== this.name) {
       const res = await this.transport.request({
         method: 'POST',
@@ -369,18 +374,19 @@ export class Repository {
         progress('mounted', desc.size);
         return 'mounted';
       }
-      location = this.uploadLocation(res, desc);
+      session = this.session(res, desc);
     } else {
-      location = await this.startUpload(desc);
+      session = await this.startUpload(desc);
     }
     if (options.chunkSize) {
-      const done = await this.uploadChunks(desc, location, open, options.chunkSize, progress);
+      const chunkSize = Math.max(options.chunkSize, session.minChunk);
+      const done = await this.uploadChunks(desc, session.location, open, chunkSize, progress);
       if (done) return 'uploaded';
-      location = await this.startUpload(desc); // registry refused PATCH: start afresh
+      session = await this.startUpload(desc); // registry refused PATCH: start afresh
     }
     const res = await this.transport.request({
       method: 'PUT',
-      path: withDigest(location, desc.digest),
+      path: withDigest(session.location, desc.digest),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
       body: () => open(0),
       scopes: this.push,
@@ -396,7 +402,7 @@ export class Repository {
     this.client.blobLocations.set(`${this.registry} ${digest}`, this.name);
   }
 
-  private async startUpload(desc: Descriptor): Promise<string> {
+  private async startUpload(desc: Descriptor): Promise<UploadSession> {
     const res = await this.transport.request({
       method: 'POST',
       path: `/v2/${this.name}/blobs/uploads/`,
@@ -404,7 +410,13 @@ export class Repository {
       what: `start upload of ${desc.digest} to ${this.name}`,
     });
     await res.body.dump();
-    return this.uploadLocation(res, desc);
+    return this.session(res, desc);
+  }
+
+  /** Where an upload continues, and the smallest chunk the registry takes (OCI-Chunk-Min-Length). */
+  private session(res: { headers: Record<string, string | string[] | undefined>; url: URL }, desc: Descriptor): UploadSession {
+    const min = Number(header(res, 'oci-chunk-min-length'));
+    return { location: this.uploadLocation(res, desc), minChunk: Number.isFinite(min) && min > 0 ? min : 0 };
   }
 
   private uploadLocation(res: { headers: Record<string, string | string[] | undefined>; url: URL }, desc: Descriptor): string {
@@ -512,6 +524,11 @@ export class Repository {
   }
 }
 
+interface UploadSession {
+  location: string;
+  minChunk: number;
+}
+
 function mirrorHost(mirror: string): string {
   return mirror.replace(/^https?:\/\//, '').replace(/\/+$/, '');
 }
@@ -550,4 +567,10 @@ async function readRange(open: (start: number) => Readable, start: number, end: 
   }
   stream.destroy();
   return Buffer.concat(chunks);
+}
+
+/** Drops a response body we will not read; its abort error is expected and not reported. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }

@@ -88,6 +88,35 @@ describe('faults between berth and the registry', () => {
     }
   });
 
+  test('a connection reset before the answer is retried', async () => {
+    proxy.rules.push({ method: 'GET', path: /\/manifests\/v1$/, times: 2, fault: { kind: 'reset' } });
+    const pulled = await pullToLayout(client, `${proxy.host}/faults/app:v1`, path.join(dir, 'out'));
+    expect(pulled.descriptor.digest).toBe(img.descriptor.digest);
+    expect(proxy.seen.filter((r) => r.url.endsWith('/manifests/v1')).map((r) => r.fault ?? 'pass')).toEqual(['reset', 'reset', 'pass']);
+  });
+
+  test('a Docker-Content-Digest that names other content is refused', async () => {
+    const small = img.manifest.layers[1];
+    proxy.rules.push({ method: 'GET', path: blobPath(small.digest), fault: { kind: 'headers', headers: { 'docker-content-digest': img.manifest.layers[0].digest } } });
+    await expect(pullToLayout(client, `${proxy.host}/faults/app:v1`, path.join(dir, 'out'))).rejects.toMatchObject({
+      code: 'ERR_BERTH_DIGEST_MISMATCH',
+      message: expect.stringContaining('Docker-Content-Digest'),
+    });
+  });
+
+  test('OCI-Chunk-Min-Length raises the chunk size', async () => {
+    const src = await OciLayout.open(path.join(dir, 'src3'), { create: true });
+    await makeImage(src, 'v1', [300000]);
+    proxy.rules.push({ method: 'POST', path: /\/blobs\/uploads\/$/, times: 10, fault: { kind: 'headers', headers: { 'oci-chunk-min-length': '100000' } } });
+    proxy.rules.push({ method: 'PATCH', path: /\/blobs\/uploads\//, times: 100, fault: { kind: 'headers', headers: { 'oci-chunk-min-length': '100000' } } });
+    await pushFromLayout(client, src.dir, `${proxy.host}/faults/minchunk:v1`, { chunkSize: 10000 });
+    const ranges = proxy.seen.filter((r) => r.method === 'PATCH').map((r) => String(r.headers['content-range']));
+    const sizes = ranges.map((r) => { const [a, b] = r.split('-').map(Number); return b - a + 1; });
+    // Every chunk but each blob's last is at least the registry's minimum.
+    expect(sizes.filter((n) => n >= 100000).length).toBeGreaterThanOrEqual(2);
+    expect(sizes.filter((n) => n === 10000).length).toBe(0);
+  });
+
   test('corrupted bytes are refused and nothing is stored', async () => {
     const small = img.manifest.layers[1];
     proxy.rules.push({ method: 'GET', path: blobPath(small.digest), fault: { kind: 'corrupt' } });

@@ -9,7 +9,11 @@ export type Fault =
   /** Forward, flipping one byte of the body. */
   | { kind: 'corrupt' }
   /** Answer 307 to the same path on another origin. */
-  | { kind: 'redirect'; to: string };
+  | { kind: 'redirect'; to: string }
+  /** Close the connection without answering. */
+  | { kind: 'reset' }
+  /** Forward, adding response headers. */
+  | { kind: 'headers'; headers: Record<string, string> };
 
 export interface FaultRule {
   method?: string;
@@ -54,6 +58,11 @@ export async function startFaultProxy(target: string, hostname = '127.0.0.1'): P
       res.end(fault.body ?? '');
       return;
     }
+    if (fault?.kind === 'reset') {
+      req.resume();
+      req.socket.destroy();
+      return;
+    }
     if (fault?.kind === 'redirect') {
       req.resume();
       res.writeHead(307, { location: `${fault.to}${req.url}` });
@@ -95,7 +104,7 @@ export async function startFaultProxy(target: string, hostname = '127.0.0.1'): P
           up.on('end', () => res.end());
           return;
         }
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.writeHead(up.statusCode ?? 502, { ...up.headers, ...(fault?.kind === 'headers' ? fault.headers : {}) });
         up.pipe(res);
       },
     );
