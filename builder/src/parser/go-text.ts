@@ -32,6 +32,23 @@ export function trimSpace(s: string): string {
   return i === 0 && j === s.length ? s : s.slice(i, j);
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * Runs `fn` over the UTF-8 bytes of `s`, one byte per character, the way Go
+ * code that indexes a string byte by byte sees it (`rune(s[i])`: a byte
+ * 0x85 or 0xA0 inside a multi-byte character counts as a space, and each
+ * byte becomes its own character). ASCII text is passed through untouched.
+ */
+export function asGoBytes<T>(s: string, fn: (bytes: string) => T): T {
+  return NON_ASCII.test(s) ? fn(Buffer.from(s, 'utf8').toString('latin1')) : fn(s);
+}
+
+/** Back from asGoBytes' one-byte-per-character form to text. */
+export function fromGoBytes(bytes: string): string {
+  return NON_ASCII.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
+}
+
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
 /** strconv.IsPrint */

@@ -3,7 +3,7 @@
  * text after the keyword and flags into argument strings; none expands
  * variables, that happens later, per instruction.
  */
-import { isGoSpace, isGoSpaceCode, trimLeftSpace } from './go-text';
+import { asGoBytes, fromGoBytes, isGoSpaceCode, trimLeftSpace } from './go-text';
 
 export interface LineParse {
   readonly args: string[];
@@ -161,15 +161,17 @@ const parseMaybeJSONToList: LineParser = (rest, escapeToken) =>
   parseJSONArray(rest) ?? parseStringsWhitespaceDelimited(rest, escapeToken);
 
 /** HEALTHCHECK: a type word (CMD, NONE), then like CMD. */
-const parseHealthConfig: LineParser = (rest, escapeToken) => {
-  let sep = 0;
-  while (sep < rest.length && !isGoSpace(rest[sep] as string)) sep++;
-  if (sep === 0) return NONE;
-  let next = sep;
-  while (next < rest.length && isGoSpace(rest[next] as string)) next++;
-  const cmd = parseMaybeJSON(rest.slice(next), escapeToken);
-  return { args: [rest.slice(0, sep), ...cmd.args], json: cmd.json };
-};
+const parseHealthConfig: LineParser = (rest, escapeToken) =>
+  // Byte by byte, as BuildKit scans it.
+  asGoBytes(rest, (bytes) => {
+    let sep = 0;
+    while (sep < bytes.length && !isGoSpaceCode(bytes.charCodeAt(sep))) sep++;
+    if (sep === 0) return NONE;
+    let next = sep;
+    while (next < bytes.length && isGoSpaceCode(bytes.charCodeAt(next))) next++;
+    const cmd = parseMaybeJSON(fromGoBytes(bytes.slice(next)), escapeToken);
+    return { args: [fromGoBytes(bytes.slice(0, sep)), ...cmd.args], json: cmd.json };
+  });
 
 /** Grammars by lower-cased keyword; ONBUILD is handled by the parser itself. */
 export const LINE_PARSERS: Readonly<Record<string, LineParser>> = {

@@ -1,4 +1,4 @@
-import { isGoSpaceCode, trimSpace } from './go-text';
+import { asGoBytes, fromGoBytes, isGoSpaceCode, trimSpace } from './go-text';
 
 /** BuildKit splits the keyword off at [\t\v\f\r ]+ (not at newlines or Unicode spaces). */
 const isTokenSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0x0d;
@@ -18,8 +18,10 @@ export function splitCommand(line: string): SplitCommand {
   let start = end;
   while (start < trimmed.length && isTokenSpace(trimmed.charCodeAt(start))) start++;
   const keyword = trimmed.slice(0, end);
-  const { rest, flags } = extractFlags(trimmed.slice(start));
-  return { keyword, flags, rest: trimSpace(rest) };
+  // BuildKit scans flags byte by byte: a flag with non-ASCII text keeps one
+  // character per UTF-8 byte (so `--chown=é` dumps as "--chown=Ã©"), as there.
+  const { rest, flags } = asGoBytes(trimmed.slice(start), extractFlags);
+  return { keyword, flags, rest: trimSpace(fromGoBytes(rest)) };
 }
 
 /**

@@ -102,6 +102,11 @@ describe('arguments', () => {
     expect(d('COPY --chown="a b" --link -- --weird /x\n')).toBe('(copy ["--chown=a b" "--link"] "--weird" "/x")');
   });
 
+  it('reads flags byte by byte as BuildKit does: non-ASCII flag text keeps one character per UTF-8 byte', () => {
+    expect(d('COPY --chown=é a b\n')).toBe('(copy ["--chown=Ã©"] "a" "b")');
+    expect(d('COPY --chown=x é b\n')).toBe('(copy ["--chown=x"] "é" "b")');
+  });
+
   it('stops flags at the first word without --', () => {
     expect(d('RUN echo --not-a-flag\n')).toBe('(run "echo --not-a-flag")');
   });
