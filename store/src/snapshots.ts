@@ -1,0 +1,193 @@
+/**
+ * Layer snapshots: each layer unpacked once, in overlay form, into
+ * `snapshots/<chain ID hex>/fs`, keyed by its chain ID (image-spec: the
+ * chain ID of layer n is sha256(chainID(n-1) + " " + diffID(n))), so images
+ * sharing a base share its snapshots. A snapshot is unpacked into a temp dir
+ * and renamed into place only when complete and verified; a concurrent
+ * unpack of the same layer loses the rename race harmlessly.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { digestOf, parseDigest, validateDigest, type Digest } from '@berth/spec';
+import { TEMP_PREFIX, tempName, writeFileAtomic } from './atomic';
+import { NotFoundError, StoreError } from './errors';
+import { StoreLayout } from './layout';
+import { unpackLayer, type UnpackResult } from './unpack';
+
+/** Chain IDs for a list of diff IDs, base first. */
+export function chainIds(diffIds: readonly string[]): Digest[] {
+  const out: Digest[] = [];
+  for (const diffId of diffIds) {
+    const d = validateDigest(diffId);
+    out.push(out.length === 0 ? d : digestOf(`${out[out.length - 1]} ${d}`));
+  }
+  return out;
+}
+
+export interface SnapshotInfo {
+  readonly chainId: Digest;
+  readonly diffId: Digest;
+  readonly parent: Digest | null;
+  /** The layer blob it was unpacked from. */
+  readonly layer: string;
+  /** Bytes of file content in this snapshot. */
+  readonly size: number;
+  readonly created: string;
+  /** The short link name under `l/` (for long lowerdir lists). */
+  readonly link: string;
+}
+
+export interface LayerSource {
+  readonly chainId: Digest;
+  readonly diffId: Digest;
+  readonly parent: Digest | null;
+  /** Names the layer in errors and in the snapshot's metadata (its blob digest). */
+  readonly layer: string;
+  /** Opens the (compressed or not) layer blob. */
+  open(): Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }>;
+}
+
+/** Short, fixed-length name for a snapshot's `l/` link: no ':' or ',' and much shorter than the full path. */
+export function shortLinkName(chainId: string): string {
+  return createHash('sha256').update(chainId).digest('hex').slice(0, 16);
+}
+
+export class Snapshots {
+  readonly layout: StoreLayout;
+
+  constructor(layout: StoreLayout) {
+    this.layout = layout;
+  }
+
+  dir(chainId: string): string {
+    return this.layout.snapshot(parseDigest(chainId).hex);
+  }
+
+  /** The overlay lowerdir of a snapshot. */
+  fsPath(chainId: string): string {
+    return path.join(this.dir(chainId), 'fs');
+  }
+
+  linkPath(chainId: string): string {
+    return path.join(this.layout.links, shortLinkName(chainId));
+  }
+
+  async get(chainId: string): Promise<SnapshotInfo | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(this.dir(chainId), 'meta.json'), 'utf8')) as SnapshotInfo;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StoreError('ERR_BERTH_STORE_CORRUPT', `snapshot ${chainId}: unreadable meta.json: ${(err as Error).message}`);
+    }
+  }
+
+  async has(chainId: string): Promise<boolean> {
+    return (await this.get(chainId)) !== undefined;
+  }
+
+  /**
+   * Unpacks the layer unless its snapshot exists. The parent must exist
+   * already (unpack child after parent). Returns the snapshot and whether it
+   * was unpacked by this call.
+   */
+  async ensure(source: LayerSource): Promise<{ info: SnapshotInfo; unpacked: UnpackResult | undefined }> {
+    const existing = await this.get(source.chainId);
+    if (existing) {
+      await this.ensureLink(source.chainId);
+      return { info: existing, unpacked: undefined };
+    }
+    if (source.parent !== null && !(await this.has(source.parent))) {
+      throw new NotFoundError(`snapshot ${source.chainId}: parent snapshot ${source.parent} is missing (unpack the parent first)`);
+    }
+    const expectedChain = source.parent === null ? source.diffId : digestOf(`${source.parent} ${source.diffId}`);
+    if (expectedChain !== source.chainId) {
+      throw new StoreError(
+        'ERR_BERTH_STORE_BAD_CHAIN',
+        `snapshot ${source.chainId} does not follow from parent ${source.parent ?? '(none)'} and diff ID ${source.diffId}`,
+      );
+    }
+    await fs.mkdir(this.layout.snapshots, { recursive: true });
+    const tmp = tempName(this.layout.snapshots);
+    let result: UnpackResult;
+    let stream: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+    try {
+      await fs.mkdir(path.join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+      await fs.chmod(path.join(tmp, 'fs'), 0o755);
+      stream = await source.open();
+      result = await unpackLayer(stream, path.join(tmp, 'fs'), { layer: source.layer, diffId: source.diffId });
+      const info: SnapshotInfo = {
+        chainId: source.chainId,
+        diffId: source.diffId,
+        parent: source.parent,
+        layer: source.layer,
+        size: result.contentSize,
+        created: new Date().toISOString(),
+        link: shortLinkName(source.chainId),
+      };
+      await writeFileAtomic(path.join(tmp, 'meta.json'), `${JSON.stringify(info, null, 2)}\n`);
+      try {
+        await fs.rename(tmp, this.dir(source.chainId));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        // another process finished the same snapshot first: use theirs
+        await fs.rm(tmp, { recursive: true, force: true });
+        const theirs = await this.get(source.chainId);
+        if (!theirs) throw err;
+        await this.ensureLink(source.chainId);
+        return { info: theirs, unpacked: undefined };
+      }
+      await this.ensureLink(source.chainId);
+      return { info, unpacked: result };
+    } catch (err) {
+      stream?.destroy?.();
+      await fs.rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The `l/<short>` → `../snapshots/<hex>/fs` link, made if missing. */
+  async ensureLink(chainId: string): Promise<string> {
+    const link = this.linkPath(chainId);
+    const target = path.relative(this.layout.links, this.fsPath(chainId));
+    await fs.mkdir(this.layout.links, { recursive: true });
+    try {
+      await fs.symlink(target, link);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const current = await fs.readlink(link);
+      if (current !== target) {
+        throw new StoreError('ERR_BERTH_STORE_CORRUPT', `short link ${link} points at ${current}, expected ${target}`);
+      }
+    }
+    return link;
+  }
+
+  /** Every complete snapshot (temp dirs excluded). */
+  async list(): Promise<SnapshotInfo[]> {
+    const names = await fs.readdir(this.layout.snapshots).catch(() => [] as string[]);
+    const out: SnapshotInfo[] = [];
+    for (const name of names) {
+      if (name.startsWith(TEMP_PREFIX) || !/^[0-9a-f]{64}$/.test(name)) continue;
+      const info = await this.get(`sha256:${name}`).catch(() => undefined);
+      if (info) out.push(info);
+    }
+    return out;
+  }
+
+  /** Removes a snapshot and its short link (children must be removed first; the caller checks). */
+  async remove(chainId: string): Promise<void> {
+    await fs.rm(this.linkPath(chainId), { force: true });
+    const dir = this.dir(chainId);
+    // rename first so a half-deleted snapshot never looks complete
+    const doomed = tempName(this.layout.snapshots, 'rm-');
+    try {
+      await fs.rename(dir, doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await fs.rm(doomed, { recursive: true, force: true });
+  }
+}

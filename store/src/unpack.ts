@@ -1,0 +1,258 @@
+/**
+ * Unpacks one layer tarball into an empty directory in overlayfs form: the
+ * directory becomes a lowerdir, so OCI whiteouts become overlay whiteouts
+ * (`.wh.NAME` → character device 0/0 named NAME; `.wh..wh..opq` → the
+ * directory gets `trusted.overlay.opaque=y`).
+ *
+ * Safety: the tree being built is tracked in memory, so every entry's parent
+ * chain is checked against what this layer created: an absolute name, a `..`
+ * component, a parent that is a symlink, or a hard link whose target is
+ * outside (or not in) the layer is refused with BreakoutError naming the
+ * entry. Nothing is ever opened through a symlink: files are created with
+ * O_EXCL, metadata calls use the l* variants. The caller unpacks into a temp
+ * directory and renames it only on success.
+ */
+import { promises as fs, constants as C } from 'node:fs';
+import * as path from 'node:path';
+import { Digester, DigestMismatchError, validateDigest, type Digest } from '@berth/spec';
+import { S_IF, mknod, setXattr } from '@berth/sys';
+import { decompress, type Compression } from './decompress';
+import { BreakoutError, LayerError } from './errors';
+import { readTar, type TarHeader } from './tar/reader';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_WHITEOUT = '.wh..wh..opq';
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+export interface UnpackOptions {
+  /** Names the layer in errors (its digest, usually). */
+  readonly layer: string;
+  /** The uncompressed digest the config's rootfs.diff_ids lists; checked at the end. */
+  readonly diffId?: string;
+}
+
+export interface UnpackResult {
+  readonly diffId: Digest;
+  /** Uncompressed size of the tar. */
+  readonly tarSize: number;
+  readonly compression: Compression;
+  readonly entries: number;
+  /** Bytes of regular file content (the snapshot's size for `df`, before sharing). */
+  readonly contentSize: number;
+}
+
+type Kind = 'dir' | 'file' | 'symlink' | 'whiteout' | 'other';
+
+interface DirMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+}
+
+/** Splits and checks an archive name; undefined for the root (`./`). */
+function entryParts(name: string, layer: string, shown = name): string[] {
+  if (name.startsWith('/')) throw new BreakoutError(layer, shown, 'has an absolute path');
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new BreakoutError(layer, shown, 'has a ".." path component');
+  return parts;
+}
+
+class Unpacker {
+  private readonly tree = new Map<string, Kind>();
+  private readonly dirs = new Map<string, DirMeta>();
+  contentSize = 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly layer: string,
+  ) {}
+
+  private abs(rel: string): string {
+    return path.join(this.root, rel);
+  }
+
+  /** Makes sure every parent of `parts` is a real directory created by this layer. */
+  private async parents(parts: string[], entry: string): Promise<string> {
+    let rel = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      rel = rel === '' ? parts[i] : `${rel}/${parts[i]}`;
+      const kind = this.tree.get(rel);
+      if (kind === 'dir') continue;
+      if (kind === 'symlink') throw new BreakoutError(this.layer, entry, `has a parent "${rel}" that is a symlink`);
+      if (kind !== undefined) throw new LayerError(`${this.layer}: entry "${entry}": parent "${rel}" is not a directory`, entry);
+      await fs.mkdir(this.abs(rel), 0o755);
+      this.tree.set(rel, 'dir');
+    }
+    return rel;
+  }
+
+  /** Removes what an earlier entry of this layer put at `rel` (a later entry replaces it). */
+  private async replace(rel: string): Promise<void> {
+    const kind = this.tree.get(rel);
+    if (kind === undefined) return;
+    await fs.rm(this.abs(rel), { recursive: true, force: true });
+    this.tree.delete(rel);
+    if (kind === 'dir') {
+      const prefix = `${rel}/`;
+      for (const key of [...this.tree.keys()]) if (key.startsWith(prefix)) this.tree.delete(key);
+      for (const key of [...this.dirs.keys()]) if (key === rel || key.startsWith(prefix)) this.dirs.delete(key);
+    }
+  }
+
+  async entry(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
+    const parts = entryParts(h.name, this.layer);
+    if (parts.length === 0) return; // the layer root: the snapshot root keeps its own metadata
+    const base = parts[parts.length - 1];
+    const parent = await this.parents(parts, h.name);
+    const join = (name: string): string => (parent === '' ? name : `${parent}/${name}`);
+
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (base === OPAQUE_WHITEOUT) {
+        // the directory itself may come later in the archive; record it and set the xattr now
+        setXattr(parent === '' ? this.root : this.abs(parent), OPAQUE_XATTR, Buffer.from('y'));
+        return;
+      }
+      if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // aufs bookkeeping (.wh..wh.plnk ...)
+      const hidden = base.slice(WHITEOUT_PREFIX.length);
+      if (hidden === '' || hidden === '.' || hidden === '..') throw new BreakoutError(this.layer, h.name, 'is a whiteout of an invalid name');
+      const rel = join(hidden);
+      await this.replace(rel);
+      mknod(this.abs(rel), S_IF.CHR | 0o000, 0, 0);
+      await fs.lchown(this.abs(rel), h.uid, h.gid);
+      this.tree.set(rel, 'whiteout');
+      return;
+    }
+
+    const rel = join(base);
+    const target = this.abs(rel);
+    if (!(h.type === 'dir' && this.tree.get(rel) === 'dir')) await this.replace(rel);
+
+    switch (h.type) {
+      case 'dir': {
+        if (!this.tree.has(rel)) await fs.mkdir(target, 0o700);
+        this.tree.set(rel, 'dir');
+        this.dirs.set(rel, { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime });
+        await this.xattrs(target, h);
+        return;
+      }
+      case 'file': {
+        const fh = await fs.open(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        try {
+          let written = 0;
+          for await (const chunk of body) {
+            await fh.write(chunk, 0, chunk.length, written);
+            written += chunk.length;
+          }
+          this.contentSize += written;
+          await fh.chown(h.uid, h.gid);
+          await fh.chmod(h.mode);
+          this.tree.set(rel, 'file');
+          await this.xattrs(target, h);
+          await fh.utimes(h.mtime, h.mtime);
+        } finally {
+          await fh.close();
+        }
+        this.tree.set(rel, 'file');
+        return;
+      }
+      case 'symlink': {
+        await fs.symlink(h.linkname, target);
+        this.tree.set(rel, 'symlink');
+        await fs.lchown(target, h.uid, h.gid);
+        await this.xattrs(target, h);
+        await fs.lutimes(target, h.mtime, h.mtime);
+        return;
+      }
+      case 'hardlink': {
+        const linkParts = entryParts(h.linkname, this.layer, h.name);
+        if (linkParts.length === 0) throw new BreakoutError(this.layer, h.name, 'is a hard link to the layer root');
+        const linkRel = linkParts.join('/');
+        for (let i = 1; i < linkParts.length; i++) {
+          const p = linkParts.slice(0, i).join('/');
+          const through = this.tree.get(p);
+          if (through === undefined) {
+            throw new BreakoutError(this.layer, h.name, `is a hard link to "${h.linkname}", which is not in this layer`);
+          }
+          if (through !== 'dir') throw new BreakoutError(this.layer, h.name, `is a hard link through "${p}", which is a ${through}`);
+        }
+        const kind = this.tree.get(linkRel);
+        if (kind === undefined) throw new BreakoutError(this.layer, h.name, `is a hard link to "${h.linkname}", which is not in this layer`);
+        if (kind === 'dir' || kind === 'whiteout') {
+          throw new LayerError(`${this.layer}: entry "${h.name}" is a hard link to "${h.linkname}", which is a ${kind}`, h.name);
+        }
+        await fs.link(this.abs(linkRel), target);
+        this.tree.set(rel, kind);
+        return;
+      }
+      case 'char':
+      case 'block':
+      case 'fifo': {
+        const type = h.type === 'char' ? S_IF.CHR : h.type === 'block' ? S_IF.BLK : S_IF.FIFO;
+        mknod(target, type | (h.mode & 0o777), h.devmajor, h.devminor);
+        this.tree.set(rel, 'other');
+        await fs.lchown(target, h.uid, h.gid);
+        await fs.chmod(target, h.mode);
+        await this.xattrs(target, h);
+        await fs.lutimes(target, h.mtime, h.mtime);
+        return;
+      }
+    }
+  }
+
+  private async xattrs(target: string, h: TarHeader): Promise<void> {
+    for (const [name, value] of h.xattrs) {
+      // overlay's own attributes would let a layer forge opaque dirs or redirects: never taken from a tar
+      if (name.startsWith('trusted.overlay.')) continue;
+      setXattr(target, name, value);
+    }
+  }
+
+  /** Directory modes, owners and mtimes last, deepest first, so creating children does not undo them. */
+  async finish(): Promise<void> {
+    const dirs = [...this.dirs.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
+    for (const [rel, meta] of dirs) {
+      const target = this.abs(rel);
+      await fs.lchown(target, meta.uid, meta.gid);
+      await fs.chmod(target, meta.mode);
+      await fs.lutimes(target, meta.mtime, meta.mtime);
+    }
+  }
+}
+
+/**
+ * Unpacks a layer (gzip, zstd or plain tar, by magic) into `dest`, an empty
+ * directory. Throws LayerError / BreakoutError / DigestMismatchError; on
+ * error `dest` holds a partial tree that the caller must remove.
+ */
+export async function unpackLayer(
+  source: AsyncIterable<Uint8Array>,
+  dest: string,
+  options: UnpackOptions,
+): Promise<UnpackResult> {
+  const { layer } = options;
+  const expected = options.diffId === undefined ? undefined : validateDigest(options.diffId);
+  const { compression, data } = await decompress(source, layer);
+  const digester = new Digester();
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const chunk of data) {
+      digester.update(chunk);
+      yield chunk;
+    }
+  }
+  const unpacker = new Unpacker(dest, layer);
+  let entries = 0;
+  try {
+    for await (const { header, body } of readTar(hashed(), layer)) {
+      await unpacker.entry(header, body);
+      entries++;
+    }
+  } finally {
+    // stops a decompressor (zstd child, gunzip) that an error left mid-stream
+    await data.return(undefined);
+  }
+  await unpacker.finish();
+  const diffId = digester.digest();
+  if (expected !== undefined && diffId !== expected) throw new DigestMismatchError(expected, diffId, `layer ${layer} (diff ID)`);
+  return { diffId, tarSize: digester.size, compression, entries, contentSize: unpacker.contentSize };
+}
