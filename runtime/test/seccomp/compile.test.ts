@@ -1,0 +1,209 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RuntimeTypes } from '@berth/spec';
+import {
+  AUDIT_ARCH,
+  SECCOMP_FILTER_FLAG,
+  SECCOMP_RET,
+  SeccompError,
+  SeccompTooLargeError,
+  X32_SYSCALL_BIT,
+  compileSeccomp,
+  decodeProgram,
+  evaluate,
+  evaluatePolicy,
+} from '../../src/seccomp';
+
+const dockerDefault = JSON.parse(
+  fs.readFileSync(path.join(__dirname, 'fixtures', 'docker-default.json'), 'utf8'),
+) as RuntimeTypes.Seccomp;
+
+const X86_64 = AUDIT_ARCH.X86_64;
+const I386 = AUDIT_ARCH.I386;
+const ERRNO = (e: number): number => (SECCOMP_RET.ERRNO | e) >>> 0;
+
+function run(profile: RuntimeTypes.Seccomp, nr: number, args: bigint[] = [], arch: number = X86_64): number {
+  return evaluate(compileSeccomp(profile, { nativeArch: 'x64' }).program, { nr, arch, args });
+}
+
+describe('compileSeccomp on Docker\'s default profile', () => {
+  const compiled = compileSeccomp(dockerDefault, { nativeArch: 'x64' });
+
+  test('fits the kernel limit and agrees with the reference evaluator on every syscall number of every ABI', () => {
+    expect(compiled.program.length % 8).toBe(0);
+    expect(compiled.program.length / 8).toBeLessThan(4096);
+    for (const arch of [X86_64, I386, AUDIT_ARCH.AARCH64]) {
+      for (let nr = 0; nr < 600; nr++) {
+        for (const n of arch === X86_64 ? [nr, nr | X32_SYSCALL_BIT] : [nr]) {
+          const data = { nr: n, arch, args: [0n, 0n] };
+          expect([n, arch, evaluate(compiled.program, data)]).toEqual([n, arch, evaluatePolicy(dockerDefault, data, 'x64')]);
+        }
+      }
+    }
+  });
+
+  test('allows read, denies mount with EPERM, clone3 with ENOSYS, unknown numbers with ENOSYS, other arches killed', () => {
+    expect(evaluate(compiled.program, { nr: 0, arch: X86_64 })).toBe(SECCOMP_RET.ALLOW);
+    expect(evaluate(compiled.program, { nr: 165, arch: X86_64 })).toBe(ERRNO(1)); // mount
+    expect(evaluate(compiled.program, { nr: 435, arch: X86_64 })).toBe(ERRNO(38)); // clone3
+    expect(evaluate(compiled.program, { nr: 1000, arch: X86_64 })).toBe(ERRNO(38));
+    expect(evaluate(compiled.program, { nr: 11, arch: I386 })).toBe(SECCOMP_RET.ALLOW); // execve on i386
+    expect(evaluate(compiled.program, { nr: 520 | X32_SYSCALL_BIT, arch: X86_64 })).toBe(SECCOMP_RET.ALLOW); // x32 execve
+    expect(evaluate(compiled.program, { nr: 0, arch: AUDIT_ARCH.AARCH64 })).toBe(SECCOMP_RET.KILL_THREAD);
+    // personality(0xffffffff) is allowed, personality(1) is not; clone without namespace flags only
+    expect(evaluate(compiled.program, { nr: 135, arch: X86_64, args: [0xffffffffn] })).toBe(SECCOMP_RET.ALLOW);
+    expect(evaluate(compiled.program, { nr: 135, arch: X86_64, args: [1n] })).toBe(ERRNO(1));
+    expect(evaluate(compiled.program, { nr: 56, arch: X86_64, args: [0x11n] })).toBe(SECCOMP_RET.ALLOW);
+    expect(evaluate(compiled.program, { nr: 56, arch: X86_64, args: [0x10000000n] })).toBe(ERRNO(1)); // CLONE_NEWUSER
+  });
+});
+
+describe('compileSeccomp semantics', () => {
+  const base: RuntimeTypes.Seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+
+  test('every action maps to its SECCOMP_RET value, errnoRet and defaultErrnoRet included', () => {
+    const cases: Array<[RuntimeTypes.SeccompAction, number | undefined, number]> = [
+      ['SCMP_ACT_KILL', undefined, SECCOMP_RET.KILL_THREAD],
+      ['SCMP_ACT_KILL_THREAD', undefined, SECCOMP_RET.KILL_THREAD],
+      ['SCMP_ACT_KILL_PROCESS', undefined, SECCOMP_RET.KILL_PROCESS],
+      ['SCMP_ACT_TRAP', undefined, SECCOMP_RET.TRAP],
+      ['SCMP_ACT_ERRNO', undefined, ERRNO(1)],
+      ['SCMP_ACT_ERRNO', 13, ERRNO(13)],
+      ['SCMP_ACT_TRACE', undefined, (SECCOMP_RET.TRACE | 1) >>> 0],
+      ['SCMP_ACT_TRACE', 7, (SECCOMP_RET.TRACE | 7) >>> 0],
+      ['SCMP_ACT_LOG', undefined, SECCOMP_RET.LOG],
+    ];
+    for (const [action, errnoRet, want] of cases) {
+      const p = { ...base, syscalls: [{ names: ['getpid'] as [string], action, ...(errnoRet !== undefined ? { errnoRet } : {}) }] };
+      expect([action, errnoRet, run(p, 39)]).toEqual([action, errnoRet, want]);
+      expect(run(p, 102)).toBe(SECCOMP_RET.ALLOW);
+    }
+    expect(run({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 5 }, 39)).toBe(ERRNO(5));
+  });
+
+  test('64-bit comparisons use both words', () => {
+    const big = 0x1_0000_0005n;
+    const p = (op: RuntimeTypes.SeccompOperators, value: number, valueTwo?: number): RuntimeTypes.Seccomp => ({
+      ...base,
+      syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, op, value, ...(valueTwo !== undefined ? { valueTwo } : {}) }] }],
+    });
+    const hit = (profile: RuntimeTypes.Seccomp, arg: bigint): boolean => run(profile, 39, [0n, 0n, arg]) === ERRNO(1);
+    expect(hit(p('SCMP_CMP_EQ', 5), 5n)).toBe(true);
+    expect(hit(p('SCMP_CMP_EQ', 5), big)).toBe(false);
+    expect(hit(p('SCMP_CMP_NE', 5), big)).toBe(true);
+    expect(hit(p('SCMP_CMP_GT', 0x1_0000_0000), big)).toBe(true);
+    expect(hit(p('SCMP_CMP_GT', 6), big)).toBe(true);
+    expect(hit(p('SCMP_CMP_LT', 6), big)).toBe(false);
+    expect(hit(p('SCMP_CMP_LE', 0x1_0000_0005), big)).toBe(true);
+    expect(hit(p('SCMP_CMP_GE', 0x1_0000_0006), big)).toBe(false);
+    expect(hit(p('SCMP_CMP_MASKED_EQ', 0x1_0000_0000, 0x1_0000_0000), big)).toBe(true);
+    expect(hit(p('SCMP_CMP_MASKED_EQ', 0xff, 4), big)).toBe(false);
+    // i386 compares the low word only, as libseccomp does for 32-bit ABIs
+    const i386 = { ...p('SCMP_CMP_EQ', 5), architectures: ['SCMP_ARCH_X86'] as RuntimeTypes.SeccompArch[] };
+    expect(run(i386, 20, [0n, 0n, big], I386)).toBe(ERRNO(1));
+  });
+
+  test('args ANDed within a rule, rules ORed, repeated argument split into ORed rules (as runc)', () => {
+    const anded: RuntimeTypes.Seccomp = {
+      ...base,
+      syscalls: [
+        {
+          names: ['getpid'],
+          action: 'SCMP_ACT_ERRNO',
+          args: [
+            { index: 0, op: 'SCMP_CMP_EQ', value: 1 },
+            { index: 1, op: 'SCMP_CMP_EQ', value: 2 },
+          ],
+        },
+      ],
+    };
+    expect(run(anded, 39, [1n, 2n])).toBe(ERRNO(1));
+    expect(run(anded, 39, [1n, 3n])).toBe(SECCOMP_RET.ALLOW);
+    const repeated: RuntimeTypes.Seccomp = {
+      ...base,
+      syscalls: [
+        {
+          names: ['getpid'],
+          action: 'SCMP_ACT_ERRNO',
+          args: [
+            { index: 0, op: 'SCMP_CMP_EQ', value: 1 },
+            { index: 0, op: 'SCMP_CMP_EQ', value: 2 },
+          ],
+        },
+      ],
+    };
+    expect(run(repeated, 39, [2n])).toBe(ERRNO(1));
+    expect(run(repeated, 39, [3n])).toBe(SECCOMP_RET.ALLOW);
+  });
+
+  test('flags: LOG, SPEC_ALLOW, NEW_LISTENER with NOTIFY, WAIT_KILLABLE_RECV', () => {
+    expect(compileSeccomp({ ...base, flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'] }).flags).toBe(
+      SECCOMP_FILTER_FLAG.LOG | SECCOMP_FILTER_FLAG.SPEC_ALLOW,
+    );
+    const notify = compileSeccomp({
+      ...base,
+      listenerPath: '/run/agent.sock',
+      flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }],
+    });
+    expect(notify.flags).toBe(SECCOMP_FILTER_FLAG.NEW_LISTENER | SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV);
+    expect(notify.listenerPath).toBe('/run/agent.sock');
+    expect(evaluate(notify.program, { nr: 83, arch: X86_64 })).toBe(SECCOMP_RET.USER_NOTIF);
+  });
+
+  test('unknown names are skipped and reported; names known on one ABI only apply there', () => {
+    const p: RuntimeTypes.Seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      syscalls: [{ names: ['no_such_call', 'socketcall'], action: 'SCMP_ACT_ERRNO' }],
+    };
+    const c = compileSeccomp(p, { nativeArch: 'x64' });
+    expect(c.unknownNames).toEqual(['no_such_call']);
+    expect(evaluate(c.program, { nr: 102, arch: I386 })).toBe(ERRNO(1));
+    expect(evaluate(c.program, { nr: 102, arch: X86_64 })).toBe(SECCOMP_RET.ALLOW);
+  });
+
+  test('bad input is refused naming the field', () => {
+    const bad = (p: unknown, re: RegExp): void => {
+      expect(() => compileSeccomp(p as RuntimeTypes.Seccomp)).toThrow(SeccompError);
+      expect(() => compileSeccomp(p as RuntimeTypes.Seccomp)).toThrow(re);
+    };
+    bad({ defaultAction: 'SCMP_ACT_NOPE' }, /seccomp\.defaultAction: unknown action "SCMP_ACT_NOPE"/);
+    bad({ defaultAction: 'SCMP_ACT_NOTIFY' }, /cannot be the default action/);
+    bad({ ...base, architectures: ['SCMP_ARCH_S390X'] }, /seccomp\.architectures\[0\]: "SCMP_ARCH_S390X" is not supported/);
+    bad({ ...base, syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] }, /syscalls\[0\]\.action: errnoRet is only allowed/);
+    bad({ ...base, syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, op: 'SCMP_CMP_EQ', value: 0 }] }] }, /syscalls\[0\]\.args\[0\]\.index/);
+    bad({ ...base, syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, op: 'SCMP_CMP_XX', value: 0 }] }] }, /args\[0\]\.op: unknown operator/);
+    bad({ ...base, syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, op: 'SCMP_CMP_EQ', value: -1 }] }] }, /args\[0\]\.value: must be an unsigned 64-bit integer/);
+    bad({ ...base, syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }, /listenerPath: required/);
+    bad({ ...base, listenerPath: '/x', syscalls: [{ names: ['write'], action: 'SCMP_ACT_NOTIFY' }] }, /cannot be used for write/);
+    bad({ ...base, flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, /flags\[0\]: .*needs a rule with SCMP_ACT_NOTIFY/);
+    bad({ ...base, flags: ['SECCOMP_FILTER_FLAG_BOGUS'] }, /flags\[0\]: unknown flag/);
+  });
+
+  test('long jumps: a profile with thousands of conditional rules still assembles and evaluates right', () => {
+    const syscalls: RuntimeTypes.Syscall[] = [];
+    for (let v = 0; v < 300; v++) {
+      syscalls.push({ names: ['ioctl'], action: 'SCMP_ACT_ERRNO', errnoRet: (v % 100) + 1, args: [{ index: 1, op: 'SCMP_CMP_EQ', value: v * 3 }] });
+    }
+    const p: RuntimeTypes.Seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls };
+    const c = compileSeccomp(p, { nativeArch: 'x64' });
+    const insns = decodeProgram(c.program);
+    expect(insns.length).toBeGreaterThan(1000);
+    expect(insns.some((i) => i.code === 0x05 && i.k > 255)).toBe(true); // a ja past 255
+    for (const v of [0, 3, 299 * 3, 298 * 3 + 1, 5000]) {
+      const data = { nr: 16, arch: X86_64, args: [0n, BigInt(v)] };
+      expect(evaluate(c.program, data)).toBe(evaluatePolicy(p, data, 'x64'));
+    }
+    expect(evaluate(c.program, { nr: 16, arch: X86_64, args: [0n, 897n] })).toBe(ERRNO(100));
+  });
+
+  test('a program over BPF_MAXINSNS is refused with the count', () => {
+    const syscalls: RuntimeTypes.Syscall[] = [];
+    for (let v = 0; v < 1500; v++) syscalls.push({ names: ['ioctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, op: 'SCMP_CMP_EQ', value: v }] });
+    expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls }, { nativeArch: 'x64' })).toThrow(SeccompTooLargeError);
+    expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls }, { nativeArch: 'x64' })).toThrow(
+      /compiles to \d+ BPF instructions, more than the kernel's limit of 4096/,
+    );
+  });
+});
