@@ -13,3 +13,4 @@ export * from './push';
 export { sha256, checkDigest } from './digest';
 export * from './archive-save';
 export * from './archive-load';
+export * from './login';

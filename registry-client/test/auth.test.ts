@@ -1,11 +1,14 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { Agent } from 'undici';
 import {
   DockerConfig,
   OciLayout,
   RegistryClient,
   pullToLayout,
   pushFromLayout,
+  login,
+  passwordGrant,
   type CredentialStore,
   type Credentials,
 } from '../src';
@@ -150,6 +153,35 @@ describe('token auth (Bearer, RS256 JWT)', () => {
       ]);
     } finally {
       await client.close();
+    }
+  });
+
+  test('login stores checked credentials; an OAuth2 password grant yields a refresh token that works as identity token', async () => {
+    const agent = new Agent();
+    const cfgDir = path.join(dir, 'cfg');
+    const client = new RegistryClient();
+    try {
+      await expect(login(client, registry.host, { username: 'bob', password: 'nope' }, new DockerConfig({ dir: cfgDir }))).rejects.toMatchObject({
+        code: 'ERR_BERTH_AUTH',
+      });
+      await expect(fs.access(path.join(cfgDir, 'config.json'))).rejects.toThrow();
+      await login(client, registry.host, { username: 'bob', password: 'builder' }, new DockerConfig({ dir: cfgDir }));
+      expect(await new DockerConfig({ dir: cfgDir }).get(registry.host)).toEqual({ username: 'bob', password: 'builder' });
+
+      const grant = await passwordGrant({ scheme: 'bearer', params: { realm: tokens.realm, service: 'berth-test' } }, [], { username: 'bob', password: 'builder' }, agent);
+      expect(grant.refreshToken).toMatch(/^[a-f0-9]+$/);
+      const src = await OciLayout.open(path.join(dir, 'src'), { create: true });
+      await makeImage(src, 'v1', [20]);
+      const viaRefresh = new RegistryClient({ credentials: creds({ [registry.host]: { identityToken: grant.refreshToken } }) });
+      try {
+        await pushFromLayout(viaRefresh, src.dir, `${registry.host}/bob/refreshed:v1`);
+      } finally {
+        await viaRefresh.close();
+      }
+      expect(tokens.requests.at(-1)).toMatchObject({ method: 'POST', grantType: 'refresh_token', user: 'bob' });
+    } finally {
+      await client.close();
+      await agent.close();
     }
   });
 
