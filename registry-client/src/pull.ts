@@ -141,8 +141,7 @@ async function fetchTop(repo: Repository, ref: ImageReference): Promise<FetchedM
   try {
     return await repo.getManifest(ref.digest ?? ref.tag ?? 'latest');
   } catch (err) {
-    if (err instanceof RegistryError && ['NAME_UNKNOWN', 'UNAUTHORIZED', 'DENIED', 'NOT_FOUND'].includes(err.registryCode)) {
-      if (err.registryCode === 'NOT_FOUND' && err.status !== 404) throw err;
+    if (err instanceof RegistryError && ['NAME_UNKNOWN', 'UNAUTHORIZED', 'DENIED'].includes(err.registryCode)) {
       throw new RegistryError(
         `pull access denied for ${name}: the repository does not exist or needs \`berth login\` (${err.message})`,
         err.status,
@@ -150,7 +149,7 @@ async function fetchTop(repo: Repository, ref: ImageReference): Promise<FetchedM
         err.rateLimit,
       );
     }
-    if (err instanceof RegistryError && err.registryCode === 'MANIFEST_UNKNOWN') {
+    if (err instanceof RegistryError && (err.registryCode === 'MANIFEST_UNKNOWN' || err.registryCode === 'NOT_FOUND')) {
       throw new RegistryError(`manifest for ${name}:${ref.digest ?? ref.tag} not found: manifest unknown`, err.status, err.errors);
     }
     if (err instanceof AuthError) {
