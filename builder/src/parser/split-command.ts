@@ -3,9 +3,11 @@ import { asGoBytes, fromGoBytes, isGoSpaceCode, trimSpace } from './go-text';
 /** BuildKit splits the keyword off at [\t\v\f\r ]+ (not at newlines or Unicode spaces). */
 const isTokenSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0x0d;
 
+const NO_FLAGS: readonly string[] = Object.freeze([]);
+
 export interface SplitCommand {
   readonly keyword: string;
-  readonly flags: string[];
+  readonly flags: readonly string[];
   readonly rest: string;
 }
 
@@ -14,7 +16,7 @@ export function splitCommand(line: string): SplitCommand {
   const trimmed = trimSpace(line);
   let end = 0;
   while (end < trimmed.length && !isTokenSpace(trimmed.charCodeAt(end))) end++;
-  if (end === trimmed.length) return { keyword: trimmed, flags: [], rest: '' };
+  if (end === trimmed.length) return { keyword: trimmed, flags: NO_FLAGS, rest: '' };
   let start = end;
   while (start < trimmed.length && isTokenSpace(trimmed.charCodeAt(start))) start++;
   const keyword = trimmed.slice(0, end);
@@ -30,8 +32,8 @@ export function splitCommand(line: string): SplitCommand {
  * (whatever the escape directive says, as in BuildKit), and a bare `--`
  * ends the flags.
  */
-function extractFlags(line: string): { rest: string; flags: string[] } {
-  const flags: string[] = [];
+function extractFlags(line: string): { rest: string; flags: readonly string[] } {
+  let flags: readonly string[] = NO_FLAGS;
   let pos = 0;
   while (true) {
     while (pos < line.length && isGoSpaceCode(line.charCodeAt(pos))) pos++;
@@ -73,10 +75,10 @@ function extractFlags(line: string): { rest: string; flags: string[] } {
     word += line.slice(seg, pos);
     if (pos >= line.length) {
       // End of input inside the flags: nothing left for the arguments.
-      if (word !== '--' && (blankOK || word.length > 0)) flags.push(word);
+      if (word !== '--' && (blankOK || word.length > 0)) flags = [...flags, word];
       return { rest: '', flags };
     }
     if (word === '--') return { rest: line.slice(pos), flags };
-    if (blankOK || word.length > 0) flags.push(word);
+    if (blankOK || word.length > 0) flags = [...flags, word];
   }
 }
