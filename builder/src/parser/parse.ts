@@ -100,6 +100,41 @@ function canContainHeredoc(node: InstructionNode): boolean {
   return HEREDOC_KEYWORDS.has(target.keyword.toLowerCase()) && !target.json;
 }
 
+/** Reads the bodies of the heredocs `line` opens, in order, from the lines that follow it. */
+function readHeredocs(reader: LineReader, line: string, where: SourceRange): Heredoc[] {
+  let docs: ReturnType<typeof heredocsFromLine>;
+  try {
+    docs = heredocsFromLine(line);
+  } catch (err) {
+    if (err instanceof HeredocWordError) throw new DockerfileSyntaxError(err.message, where);
+    throw err;
+  }
+  const heredocs: Heredoc[] = [];
+  for (const doc of docs) {
+    let content = '';
+    let terminated = false;
+    let raw: string | null;
+    while ((raw = reader.next()) !== null) {
+      // The delimiter line is compared without its line ending (and tabs, for <<-).
+      let candidate = trimNewline(raw);
+      if (doc.chomp) candidate = candidate.replace(/^\t+/, '');
+      if (candidate === doc.name) {
+        terminated = true;
+        break;
+      }
+      content += raw;
+    }
+    if (!terminated) {
+      throw new DockerfileSyntaxError(
+        `unterminated heredoc: <<${doc.name} started on line ${where.startLine} has no closing ${doc.name} line`,
+        reader.here(where.startLine),
+      );
+    }
+    heredocs.push({ ...doc, content });
+  }
+  return heredocs;
+}
+
 /**
  * Parses a Dockerfile (text, or UTF-8 bytes as read from disk). Throws
  * DockerfileSyntaxError (with a line) when it is not a Dockerfile.
@@ -179,35 +214,7 @@ export function parse(source: string | Uint8Array, options: ParseOptions = {}): 
     const where = reader.here(startLine);
     let node = nodeFromLine(line, escapeToken, where, comments);
     if (canContainHeredoc(node) && line.includes('<<')) {
-      const heredocs: Heredoc[] = [];
-      let docs: ReturnType<typeof heredocsFromLine>;
-      try {
-        docs = heredocsFromLine(line);
-      } catch (err) {
-        if (err instanceof HeredocWordError) throw new DockerfileSyntaxError(err.message, where);
-        throw err;
-      }
-      for (const doc of docs) {
-        let content = '';
-        let terminated = false;
-        while ((raw = reader.next()) !== null) {
-          let candidate = trimNewline(raw);
-          if (doc.chomp) candidate = candidate.replace(/^\t+/, '');
-          if (candidate === doc.name) {
-            terminated = true;
-            break;
-          }
-          content += raw;
-        }
-        if (!terminated) {
-          throw new DockerfileSyntaxError(
-            `unterminated heredoc: <<${doc.name} started on line ${startLine} has no closing ${doc.name} line`,
-            reader.here(startLine),
-          );
-        }
-        heredocs.push({ ...doc, content });
-      }
-      node = { ...node, heredocs, endLine: reader.lineNumber };
+      node = { ...node, heredocs: readHeredocs(reader, line, where), endLine: reader.lineNumber };
     }
     instructions.push(node);
     comments = NONE;
