@@ -5,7 +5,7 @@
  * and verified. Two processes ingesting the same digest each write their own
  * temp file and the second rename replaces identical bytes, so it is safe.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -106,7 +106,7 @@ export class ContentStore {
     const fh = await fs.open(file, 'r').catch((err: unknown) => {
       throw this.missing(digest, err);
     });
-    return createReadStream('', { fd: fh.fd, autoClose: true, highWaterMark: 1 << 20 });
+    return fh.createReadStream({ highWaterMark: 1 << 20 });
   }
 
   async readBytes(digest: string): Promise<Buffer> {

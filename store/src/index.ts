@@ -17,3 +17,7 @@ export { encodeHeader, padding as tarPadding, trailer as tarTrailer } from './ta
 export type { WriteHeader } from './tar/writer';
 export { Snapshots, chainIds, shortLinkName } from './snapshots';
 export type { LayerSource, SnapshotInfo } from './snapshots';
+export { RootfsManager, MOUNT_DATA_MAX, isMountPoint } from './rootfs';
+export type { LowerdirStyle, RootfsInfo, RootfsPaths } from './rootfs';
+export { Store } from './store';
+export type { ImageLayerRef, ManifestSummary, StoreOptions } from './store';

@@ -1,0 +1,115 @@
+/**
+ * The store as one object: content, image index, snapshots and root
+ * filesystems under one root, and the operations that span them.
+ */
+import {
+  DockerMediaType,
+  decodeDockerManifest,
+  imageConfig,
+  imageManifest,
+  validateDigest,
+  type Digest,
+  type ImageConfig,
+} from '@berth/spec';
+import { ContentStore } from './content';
+import { StoreError } from './errors';
+import { ImageIndex } from './image-index';
+import { StoreLayout, resolveRoot } from './layout';
+import { RootfsManager } from './rootfs';
+import { Snapshots, chainIds, type SnapshotInfo } from './snapshots';
+
+export interface StoreOptions {
+  /** The root directory; default `BERTH_ROOT` or /var/lib/berth. */
+  readonly root?: string;
+  /** How long to wait for the store lock (default 60 s). */
+  readonly lockTimeoutMs?: number;
+}
+
+export interface ImageLayerRef {
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+}
+
+export interface ManifestSummary {
+  readonly mediaType: string;
+  readonly config: ImageLayerRef;
+  readonly layers: readonly ImageLayerRef[];
+}
+
+export class Store {
+  readonly layout: StoreLayout;
+  readonly content: ContentStore;
+  readonly images: ImageIndex;
+  readonly snapshots: Snapshots;
+  readonly rootfs: RootfsManager;
+  readonly lockTimeoutMs: number | undefined;
+
+  constructor(options: StoreOptions = {}) {
+    this.layout = new StoreLayout(resolveRoot(options.root));
+    this.lockTimeoutMs = options.lockTimeoutMs;
+    this.content = new ContentStore(this.layout);
+    this.images = new ImageIndex(this.layout, { lockTimeoutMs: options.lockTimeoutMs });
+    this.snapshots = new Snapshots(this.layout);
+    this.rootfs = new RootfsManager(this.layout, this.snapshots);
+  }
+
+  get root(): string {
+    return this.layout.root;
+  }
+
+  /** Reads and checks an image manifest (OCI or Docker schema 2) from the content store. */
+  async manifest(digest: string): Promise<ManifestSummary> {
+    const bytes = await this.content.readBytes(digest);
+    const what = `manifest ${digest}`;
+    const peek = JSON.parse(bytes.toString('utf8')) as { mediaType?: string };
+    const doc = peek.mediaType === DockerMediaType.Manifest ? decodeDockerManifest(bytes, what) : imageManifest.parse(bytes, what);
+    const ref = (d: { digest: string; mediaType: string; size: number }): ImageLayerRef => ({
+      digest: validateDigest(d.digest),
+      mediaType: d.mediaType,
+      size: d.size,
+    });
+    return { mediaType: doc.mediaType ?? 'application/vnd.oci.image.manifest.v1+json', config: ref(doc.config), layers: doc.layers.map(ref) };
+  }
+
+  async config(digest: string): Promise<ImageConfig> {
+    return imageConfig.parse(await this.content.readBytes(digest), `config ${digest}`);
+  }
+
+  /** Chain IDs of an image's layers, base first. */
+  async imageChainIds(manifestDigest: string): Promise<Digest[]> {
+    const m = await this.manifest(manifestDigest);
+    const config = await this.config(m.config.digest);
+    return chainIds(config.rootfs.diff_ids);
+  }
+
+  /**
+   * Unpacks every layer of an image (already in the content store) into
+   * snapshots, base first, each once. Returns the snapshots, base first.
+   */
+  async unpackImage(manifestDigest: string): Promise<SnapshotInfo[]> {
+    const m = await this.manifest(manifestDigest);
+    const config = await this.config(m.config.digest);
+    const diffIds = config.rootfs.diff_ids.map((d) => validateDigest(d));
+    if (diffIds.length !== m.layers.length) {
+      throw new StoreError(
+        'ERR_BERTH_STORE_BAD_IMAGE',
+        `image ${manifestDigest}: the manifest lists ${m.layers.length} layers but the config ${m.config.digest} has ${diffIds.length} diff IDs`,
+      );
+    }
+    const chain = chainIds(diffIds);
+    const out: SnapshotInfo[] = [];
+    for (let i = 0; i < chain.length; i++) {
+      const layer = m.layers[i];
+      const { info } = await this.snapshots.ensure({
+        chainId: chain[i],
+        diffId: diffIds[i],
+        parent: i === 0 ? null : chain[i - 1],
+        layer: layer.digest,
+        open: () => this.content.open(layer.digest),
+      });
+      out.push(info);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,108 @@
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Store, isMountPoint, type LowerdirStyle } from '@berth/store';
+import { layerTar } from './helpers/layers';
+import { addImage, buildImage } from './helpers/image';
+
+let root = '';
+let store: Store;
+const mounted: string[] = [];
+
+function useRoot(name: string): void {
+  root = mkdtempSync(path.isAbsolute(name) ? name : path.join(tmpdir(), name));
+  store = new Store({ root });
+}
+
+afterEach(async () => {
+  for (const id of mounted.splice(0)) await store.rootfs.remove(id);
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function mountImage(layers: Buffer[], id: string): Promise<{ merged: string; style: LowerdirStyle }> {
+  const image = buildImage(layers);
+  await addImage(store, image, ['app:latest']);
+  const snaps = await store.unpackImage(image.manifestDigest);
+  await store.rootfs.create(id, snaps.map((s) => s.chainId));
+  mounted.push(id);
+  return store.rootfs.mount(id);
+}
+
+describe('container root filesystems on overlayfs', () => {
+  test('snapshots of an image stack up, whiteouts and opaque dirs hide lower content, writes go to upper', async () => {
+    useRoot('berth-rootfs-');
+    const { merged, style } = await mountImage(
+      [
+        layerTar([
+          { type: 'file', name: 'etc/motd', data: 'hello' },
+          { type: 'file', name: 'etc/keep', data: 'keep' },
+          { type: 'file', name: 'var/cache/old1', data: '1' },
+          { type: 'file', name: 'var/cache/old2', data: '2' },
+        ]),
+        layerTar([
+          { type: 'file', name: 'etc/.wh.motd' },
+          { type: 'file', name: 'var/cache/.wh..wh..opq' },
+          { type: 'file', name: 'var/cache/new', data: 'new' },
+        ]),
+      ],
+      'c1',
+    );
+    expect(style).toBe('full');
+    expect(isMountPoint(merged)).toBe(true);
+    expect(readdirSync(path.join(merged, 'etc'))).toEqual(['keep']);
+    expect(readdirSync(path.join(merged, 'var/cache'))).toEqual(['new']);
+    writeFileSync(path.join(merged, 'etc/added'), 'x');
+    expect(readFileSync(path.join(root, 'rootfs/c1/upper/etc/added'), 'utf8')).toBe('x');
+    // the snapshots are untouched by container writes
+    const snaps = await store.snapshots.list();
+    expect(snaps.length).toBe(2);
+    for (const s of snaps) expect(existsSync(path.join(store.snapshots.fsPath(s.chainId), 'etc/added'))).toBe(false);
+    await store.rootfs.unmount('c1');
+    expect(isMountPoint(merged)).toBe(false);
+    await store.rootfs.unmount('c1'); // idempotent
+  });
+
+  test('the same layers are unpacked once for two images and two containers', async () => {
+    useRoot('berth-rootfs-');
+    const base = layerTar([{ type: 'file', name: 'base', data: 'b' }]);
+    await mountImage([base, layerTar([{ type: 'file', name: 'one', data: '1' }])], 'a');
+    await mountImage([base, layerTar([{ type: 'file', name: 'two', data: '2' }])], 'b');
+    expect((await store.snapshots.list()).length).toBe(3);
+    expect(readdirSync(path.join(root, 'rootfs/b/merged')).sort()).toEqual(['base', 'two']);
+  });
+
+  const many = (n: number): Buffer[] => Array.from({ length: n }, (_, i) => layerTar([{ type: 'file', name: `layer-${i}`, data: String(i) }]));
+
+  test('a lowerdir list too long for a page uses the short l/ links', async () => {
+    useRoot(`berth-rootfs-${'x'.repeat(20)}-`);
+    const { merged, style } = await mountImage(many(45), 'short');
+    expect(style).toBe('short');
+    expect(readdirSync(merged).length).toBe(45);
+    expect(readFileSync(path.join(merged, 'layer-44'), 'utf8')).toBe('44');
+  });
+
+  test('with a long store root, short links relative to the root', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'berth-rootfs-long-'));
+    useRoot(path.join(parent, 'y'.repeat(150)) + '-');
+    try {
+      const cwd = process.cwd();
+      const { merged, style } = await mountImage(many(22), 'rel');
+      expect(style).toBe('relative');
+      expect(process.cwd()).toBe(cwd);
+      expect(readdirSync(merged).length).toBe(22);
+    } finally {
+      for (const id of mounted.splice(0)) await store.rootfs.remove(id);
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  test('remove unmounts and deletes; ids are checked', async () => {
+    useRoot('berth-rootfs-');
+    const { merged } = await mountImage([layerTar([{ type: 'file', name: 'f', data: 'f' }])], 'gone');
+    await store.rootfs.remove('gone');
+    mounted.splice(0);
+    expect(isMountPoint(merged)).toBe(false);
+    expect(existsSync(path.join(root, 'rootfs/gone'))).toBe(false);
+    await expect(store.rootfs.create('../evil', [])).rejects.toThrow(/invalid root filesystem id/);
+  });
+});
