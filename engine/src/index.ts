@@ -1,2 +1,2 @@
-export { createCli, runCli } from './cli/cli';
+export { createCli, runCli, EXIT_USAGE } from './cli/cli';
 export { berthVersion } from './version';

@@ -17,7 +17,20 @@ export function createCli(): Cli<BaseContext> {
   return cli;
 }
 
+/** Docker's exit status for a command line it cannot parse (the command never ran). */
+export const EXIT_USAGE = 125;
+
 /** Runs `berth <argv>` and resolves to the exit code. */
 export async function runCli(argv: readonly string[], context: Partial<BaseContext> = {}): Promise<number> {
-  return createCli().run([...argv], { ...Cli.defaultContext, ...context });
+  const cli = createCli();
+  const ctx = { ...Cli.defaultContext, ...context };
+  // Like `docker` alone: the usage, successfully.
+  const args = argv.length === 0 ? ['--help'] : [...argv];
+  try {
+    cli.process(args, ctx);
+  } catch (err) {
+    ctx.stderr.write(cli.error(err as Error));
+    return EXIT_USAGE;
+  }
+  return cli.run(args, ctx);
 }

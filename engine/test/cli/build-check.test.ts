@@ -68,6 +68,19 @@ describe('berth', () => {
     expect(loaded.filter((f) => f.includes(`${path.sep}builder${path.sep}`))).toEqual([]);
   });
 
+  it('a command line it cannot parse exits 125, as docker does', () => {
+    const r = berth(['build', '--bogus']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('--bogus');
+    expect(berth(['frobnicate']).code).toBe(125);
+  });
+
+  it('with no arguments prints the usage and succeeds', () => {
+    const r = berth([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('berth build');
+  });
+
   it('--help lists build', () => {
     const r = berth(['--help']);
     expect(r.code).toBe(0);
