@@ -89,9 +89,6 @@ function checkChmod(req: Request, chmod: string | undefined): void {
 
 /** Sources, heredoc sources and destination of COPY/ADD. */
 function sourcesAndDest(req: Request): { sources: string[]; contents: InlineFile[]; dest: string } {
-  if (req.args.length < 2) {
-    req.fail(`${req.name} requires at least two arguments, but only one was provided. Destination could not be determined`);
-  }
   const dest = req.args[req.args.length - 1] as string;
   if (mustParseHeredocWord(dest)) req.fail(`${req.name} cannot accept a heredoc as a destination`);
   const byName = new Map(req.node.heredocs.map((h) => [h.name, h]));
@@ -110,6 +107,10 @@ function sourcesAndDest(req: Request): { sources: string[]; contents: InlineFile
 }
 
 function parseCopyLike(req: Request, add: boolean): CopyInstruction | AddInstruction {
+  // Checked before the flags, as BuildKit does, so the same error wins.
+  if (req.args.length < 2) {
+    req.fail(`${req.name} requires at least two arguments, but only one was provided. Destination could not be determined`);
+  }
   const f = req.flags.declare('chown', 'string').declare('chmod', 'string').declare('link', 'bool')
     .declare('exclude', 'strings');
   if (add) f.declare('checksum', 'string').declare('keep-git-dir', 'bool').declare('unpack', 'bool');
