@@ -97,11 +97,13 @@ export class OciLayout implements ContentStore {
     let pendingBytes = 0;
     const flush = async (): Promise<void> => {
       if (pendingBytes === 0) return;
-      const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      const bufs = pending;
+      const n = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      await fh.write(buf, 0, buf.length, pos);
-      pos += buf.length;
+      const { bytesWritten } = await fh.writev(bufs, pos); // one syscall, no copy
+      if (bytesWritten !== n) throw new ArchiveError(`${tmp}: short write (${bytesWritten} of ${n} bytes; disk full?)`);
+      pos += n;
     };
     const close = async (): Promise<void> => {
       if (!closed) {

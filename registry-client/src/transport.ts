@@ -120,7 +120,10 @@ export class RegistryTransport {
 
   private agent(): Promise<Agent> {
     this.dispatcher ??= (async () => {
-      const ca = [...tls.rootCertificates, ...(this.options.ca ?? []), ...(await this.certsDirCAs())];
+      const extra = [...(this.options.ca ?? []), ...(await this.certsDirCAs())];
+      // Passing `ca` replaces Node's roots and costs a parse of all of them,
+      // so only do it when there is something to add.
+      const ca = extra.length ? [...tls.rootCertificates, ...extra] : undefined;
       return new Agent({
         connect: { ca, rejectUnauthorized: !this.insecure },
         // Registries and blob stores can be slow to start a body; undici's
