@@ -115,7 +115,8 @@ export class Snapshots {
       await fs.mkdir(path.join(tmp, 'fs'), { recursive: true, mode: 0o755 });
       await fs.chmod(path.join(tmp, 'fs'), 0o755);
       stream = await source.open();
-      result = await unpackLayer(stream, path.join(tmp, 'fs'), { layer: source.layer, diffId: source.diffId });
+      const lowers = source.parent === null ? [] : (await this.ancestry(source.parent)).map((c) => this.fsPath(c));
+      result = await unpackLayer(stream, path.join(tmp, 'fs'), { layer: source.layer, diffId: source.diffId, lowers });
       const info: SnapshotInfo = {
         chainId: source.chainId,
         diffId: source.diffId,
@@ -145,6 +146,20 @@ export class Snapshots {
       await fs.rm(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** A snapshot and its ancestors, top first. */
+  async ancestry(chainId: string): Promise<Digest[]> {
+    const out: Digest[] = [];
+    let next: string | null = chainId;
+    while (next !== null) {
+      const info = await this.get(next);
+      if (!info) throw new NotFoundError(`snapshot ${next} is missing`);
+      out.push(info.chainId);
+      next = info.parent;
+      if (out.length > 1000) throw new StoreError('ERR_BERTH_STORE_CORRUPT', `snapshot ${chainId}: parent chain loops`);
+    }
+    return out;
   }
 
   /** The `l/<short>` → `../snapshots/<hex>/fs` link, made if missing. */

@@ -15,7 +15,7 @@
 import { promises as fs, constants as C } from 'node:fs';
 import * as path from 'node:path';
 import { Digester, DigestMismatchError, validateDigest, type Digest } from '@berth/spec';
-import { S_IF, mknod, setXattr } from '@berth/sys';
+import { S_IF, getXattr, mknod, setXattr } from '@berth/sys';
 import { decompress, type Compression } from './decompress';
 import { BreakoutError, LayerError } from './errors';
 import { readTar, type TarHeader } from './tar/reader';
@@ -29,6 +29,13 @@ export interface UnpackOptions {
   readonly layer: string;
   /** The uncompressed digest the config's rootfs.diff_ids lists; checked at the end. */
   readonly diffId?: string;
+  /**
+   * The parent snapshots' directories, top first. A directory this layer
+   * needs but does not list (`a/b/file` without `a/b/`) takes the attributes
+   * it has below, because in overlay the upper layer's copy of a directory
+   * is the one the container sees.
+   */
+  readonly lowers?: readonly string[];
 }
 
 export interface UnpackResult {
@@ -50,6 +57,14 @@ interface DirMeta {
   mtime: number;
 }
 
+function isOpaque(dir: string): boolean {
+  try {
+    return getXattr(dir, OPAQUE_XATTR).toString() === 'y';
+  } catch {
+    return false;
+  }
+}
+
 /** Splits and checks an archive name; undefined for the root (`./`). */
 function entryParts(name: string, layer: string, shown = name): string[] {
   if (name.startsWith('/')) throw new BreakoutError(layer, shown, 'has an absolute path');
@@ -66,7 +81,33 @@ class Unpacker {
   constructor(
     private readonly root: string,
     private readonly layer: string,
+    private readonly lowers: readonly string[],
   ) {}
+
+  /**
+   * The attributes of directory `rel` as the lower layers show it, found by
+   * lstat one component at a time (never following a symlink); undefined if
+   * it is not a directory there (missing, whited out, hidden by an opaque dir).
+   */
+  private async lowerDir(rel: string): Promise<DirMeta | undefined> {
+    const parts = rel.split('/');
+    for (const lower of this.lowers) {
+      let here = lower;
+      for (let i = 0; i < parts.length; i++) {
+        here = path.join(here, parts[i]);
+        const st = await fs.lstat(here).catch(() => undefined);
+        if (!st) {
+          // missing here: look further down, unless an ancestor in this layer is opaque
+          const parent = path.dirname(here);
+          if (i > 0 && isOpaque(parent)) return undefined;
+          break;
+        }
+        if (!st.isDirectory()) return undefined; // a whiteout, symlink or file hides the rest
+        if (i === parts.length - 1) return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtimeMs / 1000 };
+      }
+    }
+    return undefined;
+  }
 
   private abs(rel: string): string {
     return path.join(this.root, rel);
@@ -83,6 +124,8 @@ class Unpacker {
       if (kind !== undefined) throw new LayerError(`${this.layer}: entry "${entry}": parent "${rel}" is not a directory`, entry);
       await fs.mkdir(this.abs(rel), 0o755);
       this.tree.set(rel, 'dir');
+      const below = this.lowers.length > 0 ? await this.lowerDir(rel) : undefined;
+      if (below) this.dirs.set(rel, below);
     }
     return rel;
   }
@@ -240,7 +283,7 @@ export async function unpackLayer(
       yield chunk;
     }
   }
-  const unpacker = new Unpacker(dest, layer);
+  const unpacker = new Unpacker(dest, layer, options.lowers ?? []);
   let entries = 0;
   try {
     for await (const { header, body } of readTar(hashed(), layer)) {
