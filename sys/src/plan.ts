@@ -56,6 +56,8 @@ export interface LaunchPlan {
   mounts: PlanMount[];
   devices: PlanDevice[];
   symlinks: { target: string; path: string }[];
+  /** Directories created inside the rootfs after the mounts (e.g. a missing cwd). */
+  mkdirs?: string[];
   noPivot: boolean;
   readonlyRoot: boolean;
   maskedPaths: string[];
@@ -109,6 +111,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   }
   for (const d of plan.devices) rec('device', d.path, d.type, d.major, d.minor, (d.mode & 0o7777).toString(8), d.uid, d.gid);
   for (const l of plan.symlinks) rec('symlink', l.target, l.path);
+  for (const d of plan.mkdirs ?? []) rec('mkdir', d);
   if (plan.noPivot) rec('nopivot');
   if (plan.readonlyRoot) rec('readonly');
   for (const p of plan.maskedPaths) rec('mask', p);

@@ -7,6 +7,7 @@ interface Hierarchy {
   mountPoint: string;
   /** The host path of this process's cgroup in it. */
   ownPath: string;
+  unified: boolean;
 }
 
 /** The cgroup hierarchies mounted under /sys/fs/cgroup, with this process's cgroup in each. */
@@ -29,7 +30,7 @@ function hierarchies(): Hierarchy[] {
     if (cg === undefined) continue;
     const root = f[3];
     const rel = path.posix.relative(root, cg);
-    out.push({ mountPoint, ownPath: rel.startsWith('..') ? mountPoint : path.posix.join(mountPoint, rel) });
+    out.push({ mountPoint, ownPath: rel.startsWith('..') ? mountPoint : path.posix.join(mountPoint, rel), unified: fstype === 'cgroup2' });
   }
   return out;
 }
@@ -37,8 +38,8 @@ function hierarchies(): Hierarchy[] {
 /**
  * A spec mount of type "cgroup". On a cgroup v2 host with a new cgroup
  * namespace the kernel scopes a cgroup2 mount to the container; otherwise,
- * as runc does, the container sees a tmpfs holding read-only-capable binds
- * of its own cgroup in each host hierarchy, never the host's whole tree.
+ * as runc does, the container sees a tmpfs holding binds (read-only if the
+ * mount is) of its own cgroup in each host hierarchy, never the host's whole tree.
  */
 export function cgroupMounts(m: PlanMount, newCgroupNs: boolean): PlanMount[] {
   const unified = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
@@ -50,8 +51,9 @@ export function cgroupMounts(m: PlanMount, newCgroupNs: boolean): PlanMount[] {
   }
   const ro = m.flags & MS.RDONLY;
   const base = m.flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC);
-  const out: PlanMount[] = [{ ...m, source: 'tmpfs', fstype: 'tmpfs', flags: base, data: 'mode=755', targetIsFile: false }];
-  for (const h of hierarchies()) {
+  const out: PlanMount[] = [{ ...m, source: 'tmpfs', fstype: 'tmpfs', flags: base | (m.flags & MS.RELATIME), data: 'mode=755', targetIsFile: false }];
+  // As runc on a v1 host: the v1 hierarchies only (not a hybrid host's unified one).
+  for (const h of hierarchies().filter((x) => !x.unified)) {
     out.push({
       source: h.ownPath,
       target: path.posix.join(m.target, path.posix.basename(h.mountPoint)),
@@ -62,6 +64,5 @@ export function cgroupMounts(m: PlanMount, newCgroupNs: boolean): PlanMount[] {
       targetIsFile: false,
     });
   }
-  if (ro) out.push({ ...m, source: 'tmpfs', fstype: 'tmpfs', flags: MS.REMOUNT | MS.RDONLY | base, data: null, targetIsFile: false });
   return out;
 }

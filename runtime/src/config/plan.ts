@@ -134,6 +134,30 @@ function resolveDevice(d: RuntimeTypes.LinuxDevice, i: number): PlanDevice {
   return { path: d.path, type, major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666, uid: d.uid ?? 0, gid: d.gid ?? 0 };
 }
 
+/**
+ * As runc: without HOME in the env, the user's home from the rootfs's
+ * /etc/passwd, or "/". The file is read only if neither etc nor passwd is a
+ * symlink, so a rootfs cannot make us read a host file.
+ */
+function withHome(env: string[], rootfs: string, uid: number): string[] {
+  if (env.some((e) => e.startsWith('HOME='))) return env;
+  let home = '/';
+  try {
+    if (!fs.lstatSync(path.join(rootfs, 'etc')).isSymbolicLink() && fs.lstatSync(path.join(rootfs, 'etc', 'passwd')).isFile()) {
+      for (const line of fs.readFileSync(path.join(rootfs, 'etc', 'passwd'), 'utf8').split('\n')) {
+        const f = line.split(':');
+        if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') {
+          home = f[5] || '/';
+          break;
+        }
+      }
+    }
+  } catch {
+    // no passwd: "/"
+  }
+  return [...env, `HOME=${home}`];
+}
+
 /** Turns a checked config into the plan berth-init executes; refuses what berth cannot honour. */
 export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
   const { config } = bundle;
@@ -220,6 +244,8 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     mounts,
     devices,
     symlinks,
+    // runc creates a missing cwd
+    mkdirs: [proc.cwd],
     noPivot: opts.noPivot,
     readonlyRoot: config.root?.readonly === true,
     maskedPaths: linux.maskedPaths ?? [],
@@ -236,7 +262,7 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     additionalGids: user.additionalGids ?? [],
     umask: user.umask,
     cwd: proc.cwd,
-    env: proc.env ?? [],
+    env: withHome(proc.env ?? [], bundle.rootfs, user.uid ?? 0),
     args: proc.args,
     stateDir: opts.stateDir,
     consoleFd: opts.consoleFd,

@@ -135,6 +135,8 @@ static void child(const struct plan *p) {
   int state_dir_fd = -1;
   reset_signals();
   setup_rootfs(p, &state_dir_fd);
+  setup_system(p);
+  finalize_rootfs(p);
   setup_console(p);
   const char *exe = find_executable(p);
   setup_process(p);

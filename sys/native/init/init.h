@@ -31,6 +31,7 @@ struct plan {
   struct mount_entry mounts[MAX_ITEMS]; int n_mounts;
   struct device_entry devices[MAX_ITEMS]; int n_devices;
   struct link_entry links[MAX_ITEMS]; int n_links;
+  const char *mkdirs[16]; int n_mkdirs; /* created after mounts (e.g. a missing cwd) */
   int no_pivot, readonly_root;
   const char *masked[MAX_ITEMS]; int n_masked;
   const char *ro_paths[MAX_ITEMS]; int n_ro_paths;
@@ -63,6 +64,8 @@ void send_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int parse_plan(char *buf, size_t len, struct plan *p); /* 0, or -1 after die_msg */
 void setup_rootfs(const struct plan *p, int *state_dir_fd);
+void finalize_rootfs(const struct plan *p);
+void setup_system(const struct plan *p);
 void setup_process(const struct plan *p);
 void setup_console(const struct plan *p);
 const char *find_executable(const struct plan *p);

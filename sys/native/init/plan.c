@@ -8,7 +8,7 @@
  *   which is also true of every path, env entry and argv entry execve takes.
  *
  * Records are applied in the order init needs them, not in plan order,
- * except mounts, devices and links, which keep their order.
+ * except mounts, devices, links and mkdirs, which keep their order.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +23,7 @@ static const struct { const char *op; int arity; } ARITY[] = {
     {"hostname", 1}, {"domainname", 1}, {"sysctl", 2},    {"rlimit", 3},    {"caps", 5},
     {"nnp", 0},      {"oom", 1},      {"user", 2},        {"group", 1},     {"umask", 1},
     {"cwd", 1},      {"env", 1},      {"arg", 1},         {"statedir", 1},  {"console", 1},
-    {"winsize", 2},  {"preserve", 1}, {"wait", 0},
+    {"winsize", 2},  {"preserve", 1}, {"wait", 0},     {"mkdir", 1},
 };
 
 static uint64_t num(const char *op, const char *s, int base) {
@@ -87,6 +87,8 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
     } else if (!strcmp(op, "symlink")) {
       struct link_entry l = {s[0], s[1]};
       PUSH(p->links, p->n_links, MAX_ITEMS, "symlinks") = l;
+    } else if (!strcmp(op, "mkdir")) {
+      PUSH(p->mkdirs, p->n_mkdirs, 16, "mkdirs") = s[0];
     } else if (!strcmp(op, "nopivot")) p->no_pivot = 1;
     else if (!strcmp(op, "readonly")) p->readonly_root = 1;
     else if (!strcmp(op, "mask")) { PUSH(p->masked, p->n_masked, MAX_ITEMS, "masked paths") = s[0]; }
@@ -127,6 +129,7 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
       p->win_cols = (unsigned short)num(op, s[1], 10);
     } else if (!strcmp(op, "preserve")) p->preserve_fds = (int)num(op, s[0], 10);
     else if (!strcmp(op, "wait")) p->wait = 1;
+    else die_msg("plan: record %s is not handled", op);
   }
   p->env[p->n_env] = NULL;
   p->args[p->n_args] = NULL;

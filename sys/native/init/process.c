@@ -128,7 +128,8 @@ static void set_cap_sets(const struct plan *p) {
       die(errno, "raise ambient capability %d", cap);
 }
 
-void setup_process(const struct plan *p) {
+/* Kernel settings of the new namespaces: before /proc/sys becomes read-only. */
+void setup_system(const struct plan *p) {
   char path[512];
   for (int i = 0; i < p->n_sysctls; i++) {
     snprintf(path, sizeof path, "/proc/sys/%s", p->sysctls[i].key);
@@ -139,6 +140,9 @@ void setup_process(const struct plan *p) {
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0) die(errno, "sethostname %s", p->hostname);
   if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
     die(errno, "setdomainname %s", p->domainname);
+}
+
+void setup_process(const struct plan *p) {
   for (int i = 0; i < p->n_rlimits; i++) {
     struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
     if (setrlimit(p->rlimits[i].resource, &rl) < 0) die(errno, "setrlimit %d", p->rlimits[i].resource);

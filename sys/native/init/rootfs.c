@@ -179,6 +179,7 @@ void setup_rootfs(const struct plan *p, int *state_dir_fd) {
   for (int i = 0; i < p->n_mounts; i++) do_mount(rootfd, &p->mounts[i]);
   for (int i = 0; i < p->n_devices; i++) make_device(rootfd, &p->devices[i]);
   for (int i = 0; i < p->n_links; i++) make_link(rootfd, &p->links[i]);
+  for (int i = 0; i < p->n_mkdirs; i++) close(mkpath_in_root(rootfd, p->mkdirs[i], 0));
 
   if (p->state_dir) {
     /* Kept (close-on-exec) to open the exec fifo after the host is out of view. */
@@ -201,7 +202,10 @@ void setup_rootfs(const struct plan *p, int *state_dir_fd) {
   }
   if (chdir("/") < 0) die(errno, "chdir /");
   close(rootfd);
+}
 
+/* After sysctls are written: read-only and masked paths, then the read-only root. */
+void finalize_rootfs(const struct plan *p) {
   for (int i = 0; i < p->n_ro_paths; i++) readonly_path(p->ro_paths[i]);
   for (int i = 0; i < p->n_masked; i++) mask_path(p->masked[i]);
   if (p->readonly_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags("/"), NULL) < 0)

@@ -1,0 +1,125 @@
+/**
+ * The same busybox bundle under runc and berth-runtime, `run` in the
+ * foreground: stdout and exit status must be identical.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Spec } from '@berth/spec';
+import { Scratch, berth, runc, waitExit } from './helpers/bundle';
+
+let s: Scratch;
+let netnsHolder: ChildProcess;
+let n = 0;
+
+beforeAll(async () => {
+  s = await Scratch.create();
+  fs.mkdirSync(path.join(s.dir, 'data'));
+  fs.writeFileSync(path.join(s.dir, 'data', 'f'), 'host data\n');
+  fs.mkdirSync(path.join(s.dir, 'data', 'sub'));
+  // A network namespace to join by path, held by a process outside any container.
+  netnsHolder = spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore' });
+  await new Promise((resolve) => netnsHolder.once('spawn', resolve));
+  // unshare execs sleep after entering the namespace: wait for that
+  while (fs.readlinkSync(`/proc/${netnsHolder.pid}/exe`) !== '/usr/bin/sleep') await new Promise((r) => setImmediate(r));
+});
+afterAll(() => {
+  netnsHolder.kill('SIGKILL');
+  waitExit(netnsHolder.pid!);
+  s.remove();
+});
+
+const sh = (script: string) => ['sh', '-c', script];
+const ns = (spec: Spec) => spec.linux!.namespaces!;
+
+interface Variant {
+  name: string;
+  args: () => string[];
+  edit?: (spec: Spec) => void;
+  flags?: string[];
+}
+
+const variants: Variant[] = [
+  { name: 'hostname', args: () => ['hostname'], edit: (c) => (c.hostname = 'diff-host') },
+  { name: 'env', args: () => sh('env | sort'), edit: (c) => c.process!.env!.push('FOO=bar baz', 'EMPTY=') },
+  { name: 'cwd', args: () => ['pwd'], edit: (c) => (c.process!.cwd = '/tmp') },
+  { name: 'cwd created when missing', args: () => ['pwd'], edit: (c) => { c.process!.cwd = '/dev/new/dir'; } },
+  { name: 'user and additional groups', args: () => ['id'], edit: (c) => (c.process!.user = { uid: 1000, gid: 1001, additionalGids: [10, 20] }) },
+  { name: 'umask', args: () => sh('umask'), edit: (c) => (c.process!.user!.umask = 0o027) },
+  { name: 'readonly root', args: () => sh('touch /x 2>/dev/null; echo $?') },
+  { name: 'writable root', args: () => sh('touch /tmp/x && echo ok; rm /tmp/x'), edit: (c) => (c.root!.readonly = false) },
+  {
+    name: 'tmpfs with options',
+    args: () => sh("grep ' /mnt ' /proc/self/mountinfo | cut -d' ' -f5,6,9-"),
+    edit: (c) => c.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=1m', 'mode=700'] }),
+  },
+  {
+    name: 'bind ro',
+    args: () => sh('cat /data/f; touch /data/g 2>/dev/null; echo $?'),
+    edit: (c) => c.mounts!.push({ destination: '/data', type: 'bind', source: path.join(s.dir, 'data'), options: ['bind', 'ro'] }),
+  },
+  {
+    name: 'rbind of a file',
+    args: () => sh('cat /etc/f.txt'),
+    edit: (c) => c.mounts!.push({ destination: '/etc/f.txt', type: 'none', source: path.join(s.dir, 'data', 'f'), options: ['rbind', 'ro'] }),
+  },
+  { name: 'masked paths', args: () => sh('wc -c < /proc/kcore; ls /sys/firmware | wc -l; grep -c . /proc/keys') },
+  { name: 'readonly paths', args: () => sh('echo 1 > /proc/sys/kernel/domainname 2>/dev/null; echo $?; grep " /proc/sys " /proc/self/mountinfo | cut -d" " -f6 | cut -d, -f1') },
+  {
+    name: 'capabilities',
+    args: () => sh('grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb)" /proc/self/status'),
+    edit: (c) => {
+      const caps = ['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_SYS_ADMIN'];
+      c.process!.capabilities = { bounding: [...caps, 'CAP_KILL'], effective: caps, permitted: caps, inheritable: ['CAP_CHOWN'], ambient: ['CAP_CHOWN'] };
+    },
+  },
+  { name: 'capabilities as a non-root user', args: () => sh('grep -E "^Cap" /proc/self/status'), edit: (c) => (c.process!.user = { uid: 1000, gid: 1000 }) },
+  {
+    name: 'rlimits',
+    args: () => sh('ulimit -n; ulimit -Hn; ulimit -c'),
+    edit: (c) => c.process!.rlimits!.push({ type: 'RLIMIT_CORE', soft: 4096, hard: 8192 }),
+  },
+  { name: 'noNewPrivileges', args: () => sh('grep NoNewPrivs /proc/self/status') },
+  { name: 'no noNewPrivileges', args: () => sh('grep NoNewPrivs /proc/self/status'), edit: (c) => (c.process!.noNewPrivileges = false) },
+  { name: 'oomScoreAdj', args: () => ['cat', '/proc/self/oom_score_adj'], edit: (c) => (c.process!.oomScoreAdj = 123) },
+  { name: 'pid 1', args: () => sh('echo $$; ps -o pid,comm') },
+  { name: 'only lo in a new netns', args: () => sh("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '") },
+  {
+    name: 'joined netns by path',
+    args: () => sh(`[ "$(readlink /proc/self/ns/net)" = "${fs.readlinkSync(`/proc/${netnsHolder.pid}/ns/net`)}" ] && echo joined`),
+    edit: (c) => (ns(c).find((x) => x.type === 'network')!.path = `/proc/${netnsHolder.pid}/ns/net`),
+  },
+  {
+    name: 'ipc namespace',
+    args: () => sh(`[ "$(readlink /proc/self/ns/ipc)" != "${fs.readlinkSync('/proc/self/ns/ipc')}" ] && echo private`),
+  },
+  { name: 'default devices and links', args: () => sh('ls /dev; stat -c "%n %F %t:%T %a %u:%g" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr /dev/ptmx') },
+  {
+    name: 'spec devices',
+    args: () => sh('stat -c "%n %F %t:%T %a %u:%g" /dev/fuse /dev/sda9'),
+    edit: (c) => {
+      c.linux!.devices = [
+        { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o640, uid: 0, gid: 0 },
+        { path: '/dev/sda9', type: 'b', major: 8, minor: 9, fileMode: 0o600, uid: 1000, gid: 1000 },
+      ];
+    },
+  },
+  { name: 'mounts of the default spec', args: () => sh("cut -d' ' -f5,6,9 /proc/self/mountinfo | sort") },
+  { name: 'sysctl', args: () => ['cat', '/proc/sys/net/ipv4/ip_forward'], edit: (c) => (c.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }) },
+  { name: 'exit code passthrough', args: () => sh('echo out; exit 3') },
+  { name: 'no pivot', args: () => sh('ls /; echo $$'), flags: ['--no-pivot'] },
+  { name: 'uts, ipc, pid, mount but no network namespace', args: () => sh('ls /sys/class/net | grep -c lo'), edit: (c) => (c.linux!.namespaces = ns(c).filter((x) => x.type !== 'network')) },
+];
+
+describe('berth-runtime matches runc', () => {
+  test.each(variants.map((v) => [v.name, v] as const))('%s', async (_name, v) => {
+    const bundle = s.bundle(v.args(), v.edit);
+    const id = `diff-${++n}`;
+    const flags = ['run', '--bundle', bundle, ...(v.flags ?? []), id];
+    const want = await runc(path.join(s.dir, 'runc-state'), flags);
+    const got = await berth(s.stateRoot, flags);
+    expect(got.stderr).not.toMatch(/level=error/);
+    expect({ code: got.code, stdout: got.stdout }).toEqual({ code: want.code, stdout: want.stdout });
+    expect(fs.existsSync(path.join(s.stateRoot, id))).toBe(false);
+  });
+});
