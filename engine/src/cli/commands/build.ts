@@ -52,11 +52,18 @@ export class BuildCommand extends Command {
 
     // Loaded here, not at the top: `berth --help` should not pay for the builder.
     const { checkDockerfile, formatDiagnostic, summarize } = await import('@berth/builder');
-    const result = checkDockerfile(text, {
-      file: file === '-' ? 'Dockerfile' : path.basename(file),
-      buildArgs,
-      ...(this.target !== undefined ? { target: this.target } : {}),
-    });
+    let result: ReturnType<typeof checkDockerfile>;
+    try {
+      result = checkDockerfile(text, {
+        file: file === '-' ? 'Dockerfile' : path.basename(file),
+        buildArgs,
+        ...(this.target !== undefined ? { target: this.target } : {}),
+      });
+    } catch (e) {
+      // Dockerfile problems are diagnostics; anything else is a bug, reported in one line.
+      if (process.env['BERTH_DEBUG']) throw e;
+      return err(`internal error while checking: ${(e as Error).message} (set BERTH_DEBUG=1 for details)`);
+    }
     for (const d of result.diagnostics) this.context.stdout.write(formatDiagnostic(d) + '\n');
     this.context.stdout.write(summarize(result.diagnostics) + '\n');
     return result.failed ? 1 : 0;
