@@ -5,6 +5,7 @@ import * as tls from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { TokenCache, basicAuth } from './auth';
 import type { CredentialStore, Credentials } from './docker-config';
+import { BerthError } from '@berth/spec';
 import { AuthError, RegistryError, type RateLimit, type RegistryErrorDetail } from './errors';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate';
 
@@ -120,12 +121,13 @@ export class RegistryTransport {
 
   private agent(): Promise<Agent> {
     this.dispatcher ??= (async () => {
-      const extra = [...(this.options.ca ?? []), ...(await this.certsDirCAs())];
+      const dir = await this.certsDir();
+      const extra = [...(this.options.ca ?? []), ...dir.ca];
       // Passing `ca` replaces Node's roots and costs a parse of all of them,
       // so only do it when there is something to add.
       const ca = extra.length ? [...tls.rootCertificates, ...extra] : undefined;
       return new Agent({
-        connect: { ca, rejectUnauthorized: !this.insecure },
+        connect: { ca, cert: dir.cert, key: dir.key, rejectUnauthorized: !this.insecure },
         // Registries and blob stores can be slow to start a body; undici's
         // defaults (300 s) stay, but keep-alive lets parallel blobs share sockets.
         connections: 16,
@@ -134,19 +136,35 @@ export class RegistryTransport {
     return this.dispatcher;
   }
 
-  private async certsDirCAs(): Promise<string[]> {
+  /**
+   * `<certs.d>/<host:port>/`: `*.crt` are CAs, a `*.cert` with its `*.key`
+   * is a client certificate (mutual TLS), as dockerd reads them.
+   */
+  private async certsDir(): Promise<{ ca: string[]; cert?: string[]; key?: string[] }> {
     const dirs = this.options.certsDirs ?? ['/etc/docker/certs.d', '/etc/berth/certs.d'];
-    const out: string[] = [];
+    const out: { ca: string[]; cert?: string[]; key?: string[] } = { ca: [] };
     for (const dir of dirs) {
       const hostDir = path.join(dir, this.registry.replace(/[/\\]/g, '_'));
       let names: string[];
       try {
-        names = await fs.readdir(hostDir);
+        names = (await fs.readdir(hostDir)).sort();
       } catch {
         continue;
       }
-      for (const name of names.filter((n) => n.endsWith('.crt')).sort()) {
-        out.push(await fs.readFile(path.join(hostDir, name), 'utf8'));
+      for (const name of names) {
+        const file = path.join(hostDir, name);
+        if (name.endsWith('.crt')) out.ca.push(await fs.readFile(file, 'utf8'));
+        if (name.endsWith('.cert')) {
+          const keyFile = file.replace(/\.cert$/, '.key');
+          let key: string;
+          try {
+            key = await fs.readFile(keyFile, 'utf8');
+          } catch {
+            throw new BerthError('ERR_BERTH_CERTS_D', `${file}: client certificate without ${path.basename(keyFile)}`);
+          }
+          (out.cert ??= []).push(await fs.readFile(file, 'utf8'));
+          (out.key ??= []).push(key);
+        }
       }
     }
     return out;

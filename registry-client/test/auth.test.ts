@@ -230,6 +230,28 @@ describe('token auth (Bearer, RS256 JWT)', () => {
   });
 });
 
+describe('mutual TLS', () => {
+  test('a client certificate from certs.d/<host:port>/client.cert + client.key is presented', async () => {
+    const registry = await startRegistry({ tls: certs, clientAuth: true });
+    const dir = await tempDir();
+    const certsDir = path.join(dir, 'certs.d');
+    await fs.mkdir(path.join(certsDir, registry.host), { recursive: true });
+    await fs.copyFile(certs.caCertFile, path.join(certsDir, registry.host, 'ca.crt'));
+    const without = new RegistryClient({ insecureLoopback: false, certsDirs: [certsDir], retries: 0 });
+    const withCert = new RegistryClient({ insecureLoopback: false, certsDirs: [certsDir] });
+    try {
+      await expect(without.repository(registry.host, 'm/tls').tags()).rejects.toMatchObject({ code: 'ERR_BERTH_REGISTRY_UNREACHABLE' });
+      await fs.copyFile(certs.clientCertFile, path.join(certsDir, registry.host, 'client.cert'));
+      await fs.copyFile(certs.clientKeyFile, path.join(certsDir, registry.host, 'client.key'));
+      expect(await withCert.repository(registry.host, 'm/tls').headManifest('v1')).toBeUndefined();
+    } finally {
+      await Promise.all([without.close(), withCert.close()]);
+      await registry.stop();
+      await rmrf(dir);
+    }
+  });
+});
+
 describe('TLS with a test CA', () => {
   let registry: TestRegistry;
   let dir: string;

@@ -9,6 +9,9 @@ export interface TestCerts {
   caCertFile: string;
   serverCertFile: string;
   serverKeyFile: string;
+  /** A client certificate signed by the test CA, for mutual TLS. */
+  clientCertFile: string;
+  clientKeyFile: string;
   /** RS256 key and self-signed certificate the token server signs with. */
   tokenKeyFile: string;
   tokenCertFile: string;
@@ -32,6 +35,12 @@ export async function makeCerts(dir: string): Promise<TestCerts> {
     ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'],
     dir,
   );
+  openssl(['req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=berth test client'], dir);
+  await fs.writeFile(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n');
+  openssl(
+    ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '2', '-extfile', 'client.ext'],
+    dir,
+  );
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'token.key', '-out', 'token.crt', '-days', '2', '-subj', '/CN=berth test token issuer'], dir);
   return {
     dir,
@@ -39,6 +48,8 @@ export async function makeCerts(dir: string): Promise<TestCerts> {
     caCertFile: path.join(dir, 'ca.crt'),
     serverCertFile: path.join(dir, 'server.crt'),
     serverKeyFile: path.join(dir, 'server.key'),
+    clientCertFile: path.join(dir, 'client.crt'),
+    clientKeyFile: path.join(dir, 'client.key'),
     tokenKeyFile: path.join(dir, 'token.key'),
     tokenCertFile: path.join(dir, 'token.crt'),
   };

@@ -12,6 +12,8 @@ export interface RegistryOptions {
   token?: { realm: string; service: string; issuer: string; certs: TestCerts };
   /** Serve HTTPS with the test CA's server certificate. */
   tls?: TestCerts;
+  /** With tls: require client certificates signed by the test CA. */
+  clientAuth?: boolean;
 }
 
 export interface TestRegistry {
@@ -46,6 +48,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   ];
   if (options.tls) {
     lines.push('  tls:', `    certificate: ${options.tls.serverCertFile}`, `    key: ${options.tls.serverKeyFile}`);
+    if (options.clientAuth) lines.push('    clientcas:', `      - ${options.tls.caCertFile}`);
   }
   if (options.htpasswd) {
     const file = path.join(dir, 'htpasswd');
