@@ -55,13 +55,18 @@ export interface CgroupStats {
   network_interfaces: null;
 }
 
+/** Zeroed stats; keys are laid out in runc's field order so the JSON reads the same. */
 export function emptyStats(): CgroupStats {
-  const entry = (): MemoryEntry => ({ limit: 0n, failcnt: 0n });
+  const entry = (): MemoryEntry => ({ limit: 0n, usage: undefined, max: undefined, failcnt: 0n });
   return {
-    cpu: { usage: { kernel: 0n, user: 0n }, throttling: {} },
+    cpu: {
+      usage: { total: undefined, percpu: undefined, percpu_kernel: undefined, percpu_user: undefined, kernel: 0n, user: 0n },
+      throttling: { periods: undefined, throttledPeriods: undefined, throttledTime: undefined },
+      psi: undefined,
+    },
     cpuset: {},
-    memory: { usage: entry(), swap: entry(), kernel: entry(), kernelTCP: entry() },
-    pids: {},
+    memory: { cache: undefined, usage: entry(), swap: entry(), kernel: entry(), kernelTCP: entry(), raw: undefined, psi: undefined },
+    pids: { current: undefined, limit: undefined },
     blkio: {},
     hugetlb: {},
     intel_rdt: {},

@@ -25,8 +25,9 @@ export class DeviceEmulator {
     this.defaultAllow = defaultAllow;
   }
 
+  /** Applies rules to a deny-all start, as runc does: a list without an "a" rule is an allow list. */
   static fromRules(rules: readonly DeviceRule[]): DeviceEmulator {
-    const e = new DeviceEmulator(true);
+    const e = new DeviceEmulator(false);
     for (const r of rules) e.apply(r);
     return e;
   }

@@ -51,15 +51,15 @@ export function setMemoryV2(dir: string, r: Resources): void {
 
 export function setIoV2(dir: string, r: Resources): void {
   const bfq = knobExists(dir, 'io.bfq.weight');
+  // Per-device weights exist only in BFQ's file on kernels that list a "default" line.
+  const bfqPerDevice = bfq && (readKnobIfExists(dir, 'io.bfq.weight') ?? '').startsWith('default');
   if (r.blkioWeight !== undefined) {
     if (bfq) writeKnob(dir, 'io.bfq.weight', String(r.blkioWeight));
     else writeKnob(dir, 'io.weight', String(blkioWeightToIoWeight(r.blkioWeight)));
   }
   const perDevice = r.blkioWeightDevice.filter((d) => d.weight !== undefined);
   if (perDevice.length > 0) {
-    // Per-device weights exist only in BFQ's file on kernels that list a "default" line.
-    const supported = bfq && (readKnobIfExists(dir, 'io.bfq.weight') ?? '').startsWith('default');
-    if (!supported) throw new CgroupUnsupportedError(`${F}.blockIO.weightDevice: needs the BFQ I/O scheduler with per-device weights (io.bfq.weight)`);
+    if (!bfqPerDevice) throw new CgroupUnsupportedError(`${F}.blockIO.weightDevice: needs the BFQ I/O scheduler with per-device weights (io.bfq.weight)`);
     for (const d of perDevice) writeKnob(dir, 'io.bfq.weight', `${d.major}:${d.minor} ${d.weight}`);
   }
   const max = (name: string, list: Resources['blkioThrottleReadBps']) => {

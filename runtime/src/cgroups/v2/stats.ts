@@ -31,11 +31,9 @@ export function statsV2(dir: string): CgroupStats {
   st.memory.psi = parsePsi(readKnobIfExists(dir, 'memory.pressure'));
   // cpu
   const cpu = readKeyValues(dir, 'cpu.stat');
-  st.cpu.usage = {
-    total: nz((cpu.get('usage_usec') ?? 0n) * 1000n),
-    user: (cpu.get('user_usec') ?? 0n) * 1000n,
-    kernel: (cpu.get('system_usec') ?? 0n) * 1000n,
-  };
+  st.cpu.usage.total = nz((cpu.get('usage_usec') ?? 0n) * 1000n);
+  st.cpu.usage.kernel = (cpu.get('system_usec') ?? 0n) * 1000n;
+  st.cpu.usage.user = (cpu.get('user_usec') ?? 0n) * 1000n;
   st.cpu.throttling = {
     periods: nz(cpu.get('nr_periods') ?? 0n),
     throttledPeriods: nz(cpu.get('nr_throttled') ?? 0n),
@@ -62,8 +60,8 @@ function memoryData(dir: string, prefix: string): MemoryEntry {
   const peak = readKnobIfExists(dir, `${prefix}.peak`);
   const events = readKeyValues(dir, `${prefix}.events`);
   return {
-    usage: nz(parseU64(current, path.join(dir, `${prefix}.current`))),
     limit: max === undefined ? U64_MAX : parseU64(max, path.join(dir, `${prefix}.max`)),
+    usage: nz(parseU64(current, path.join(dir, `${prefix}.current`))),
     max: peak === undefined ? undefined : nz(parseU64(peak, path.join(dir, `${prefix}.peak`))),
     failcnt: events.get('max') ?? 0n,
   };
