@@ -8,3 +8,4 @@ export {
   type StageBase, type StageGraph, type StageGraphOptions,
 } from './stages';
 export { expandInstruction } from './expand';
+export { runScript, type RunScript } from './run-script';

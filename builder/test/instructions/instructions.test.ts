@@ -1,4 +1,4 @@
-import { parse, parseInstruction, parseInstructions, type Instruction } from '@berth/builder';
+import { parse, parseInstruction, parseInstructions, runScript, type Instruction } from '@berth/builder';
 
 /** The typed form of the last instruction of `text`. */
 function typed(text: string): Instruction {
@@ -124,5 +124,29 @@ describe('stages', () => {
       [0, 'one', 'a:$V', ['run']],
       [1, undefined, 'one', ['cmd']],
     ]);
+  });
+});
+
+describe('runScript: how RUN <<EOF runs its body', () => {
+  const run = (text: string) => {
+    const ins = typed(text);
+    if (ins.kind !== 'run') throw new Error('not RUN');
+    return runScript(ins);
+  };
+
+  it('a #! body is executed as a file by its interpreter', () => {
+    expect(run('RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n')).toMatchObject({
+      kind: 'shebang', file: { name: 'EOF', data: '#!/usr/bin/env python3\nprint(1)\n' },
+    });
+  });
+
+  it('any other body goes to the shell as one script; <<- strips tabs first', () => {
+    expect(run('RUN <<-EOF\n\techo a\n\techo b\n\tEOF\n')).toEqual({ kind: 'shell', script: 'echo a\necho b\n', expand: true });
+    expect(run("RUN <<'EOF'\necho $HOME\nEOF\n")).toEqual({ kind: 'shell', script: 'echo $HOME\n', expand: false });
+  });
+
+  it('a heredoc that is only an argument is not the script', () => {
+    expect(run('RUN cat <<EOF\nx\nEOF\n')).toBeUndefined();
+    expect(run('RUN echo hi\n')).toBeUndefined();
   });
 });
