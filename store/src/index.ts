@@ -21,3 +21,5 @@ export { RootfsManager, MOUNT_DATA_MAX, isMountPoint } from './rootfs';
 export type { LowerdirStyle, RootfsInfo, RootfsPaths } from './rootfs';
 export { Store } from './store';
 export type { ImageLayerRef, ManifestSummary, StoreOptions } from './store';
+export { diffTar, writeDiff } from './diff';
+export type { DiffResult } from './diff';
