@@ -28,8 +28,30 @@ export interface CompiledSeccomp {
   unknownNames: readonly string[];
 }
 
-/** Syscalls per leaf of the binary search (libseccomp uses 4; 2 instructions each). */
+/** Segments per leaf of the binary search (libseccomp uses 4 syscalls; 2-3 instructions each). */
 const LEAF = 8;
+
+/** Consecutive syscall numbers [lo, hi] with the same rules. */
+interface Segment {
+  readonly lo: number;
+  readonly hi: number;
+  readonly rules: readonly Rule[];
+}
+
+/**
+ * Sorted segments; runs of consecutive numbers decided by the same unconditional
+ * action are merged (Docker's allow list becomes a few dozen ranges).
+ */
+function segments(rules: ReadonlyMap<number, readonly Rule[]>): Segment[] {
+  const out: Array<{ lo: number; hi: number; rules: readonly Rule[]; always?: number }> = [];
+  for (const [nr, list] of [...rules].sort((a, b) => a[0] - b[0])) {
+    const always = list.find((r) => r.conditions.length === 0)?.action;
+    const last = out[out.length - 1];
+    if (last && always !== undefined && last.always === always && last.hi + 1 === nr) last.hi = nr;
+    else out.push({ lo: nr, hi: nr, rules: list, ...(always !== undefined ? { always } : {}) });
+  }
+  return out;
+}
 
 export function compileSeccomp(seccomp: RuntimeTypes.Seccomp, options: CompileOptions = {}): CompiledSeccomp {
   const policy = resolvePolicy(seccomp, options.nativeArch ?? process.arch);
@@ -113,33 +135,42 @@ class Emitter {
       asm.bind(known);
     }
     const rules = policy.rules.get(abi) ?? new Map<number, readonly Rule[]>();
-    const sorted = [...rules].sort((a, b) => a[0] - b[0]);
-    this.tree(sorted, ARCHES[abi].bits);
+    this.tree(segments(rules), ARCHES[abi].bits);
   }
 
   /** Binary search on the syscall number (A), linear in the leaves. */
-  private tree(entries: ReadonlyArray<readonly [number, readonly Rule[]]>, bits: 32 | 64): void {
+  private tree(segs: readonly Segment[], bits: 32 | 64): void {
     const { asm } = this;
-    if (entries.length <= LEAF) {
-      for (const [nr, rules] of entries) {
+    if (segs.length <= LEAF) {
+      const otherwise = asm.label();
+      for (const s of segs) {
         const body = asm.label();
         const next = asm.label();
-        asm.jump('jeq', nr, body, next);
+        if (s.lo === s.hi) {
+          asm.jump('jeq', s.lo, body, next);
+        } else {
+          // Earlier segments did not match and later ones start higher: below lo is the default.
+          const inRange = asm.label();
+          asm.jump('jgt', s.hi, next, inRange);
+          asm.bind(inRange);
+          asm.jump('jge', s.lo, body, otherwise);
+        }
         asm.bind(body);
-        this.rules(rules, bits);
+        this.rules(s.rules, bits);
         asm.bind(next);
       }
+      asm.bind(otherwise);
       asm.ret(this.policy.defaultAction);
       return;
     }
-    const mid = entries.length >> 1;
+    const mid = segs.length >> 1;
     const left = asm.label();
     const right = asm.label();
-    asm.jump('jge', entries[mid][0], right, left);
+    asm.jump('jge', segs[mid].lo, right, left);
     asm.bind(left);
-    this.tree(entries.slice(0, mid), bits);
+    this.tree(segs.slice(0, mid), bits);
     asm.bind(right);
-    this.tree(entries.slice(mid), bits);
+    this.tree(segs.slice(mid), bits);
   }
 
   /**

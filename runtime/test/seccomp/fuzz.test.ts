@@ -29,7 +29,7 @@ const ACTIONS: RuntimeTypes.SeccompAction[] = [
 const OPS: RuntimeTypes.SeccompOperators[] = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'];
 const ARCH_NAMES: RuntimeTypes.SeccompArch[] = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'];
 // A small pool so that rules collide; some names exist on one ABI only, one on none.
-const NAMES = ['read', 'getpid', 'ioctl', 'socket', 'clone', 'mmap2', 'socketcall', 'arch_prctl', 'open', 'openat', 'set_tls', 'not_a_syscall', 'clone3', 'mount'];
+const NAMES = ['read', 'close', 'stat', 'fstat', 'lstat', 'poll', 'lseek', 'getpid', 'ioctl', 'socket', 'clone', 'mmap2', 'socketcall', 'arch_prctl', 'open', 'openat', 'set_tls', 'not_a_syscall', 'clone3', 'mount'];
 // Values around the 32-bit word boundaries (all exact as JSON numbers).
 const VALUES = [0, 1, 2, 7, 0xff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 2 ** 32, 2 ** 32 + 1, 2 ** 33 + 5, 2 ** 52, 2 ** 53 - 1, 2 ** 63];
 
