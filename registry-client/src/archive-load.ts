@@ -17,7 +17,8 @@ import { digestOf, checkDigest, digestAlgorithm } from './digest';
 import { ArchiveError, DigestMismatchError, SizeMismatchError } from './errors';
 import { CONTAINERD_NAME, OciLayout, REF_NAME } from './oci-layout';
 import { extractTar, openFile, resolveEntry, zstdDecompress, type ExtractedTree } from './tar';
-import { isIndexMediaType, isManifestMediaType, type Descriptor, type ImageIndex, type ImageManifest } from './types';
+import { isIndexMediaType, isManifestMediaType, type Descriptor, type ImageIndex } from './types';
+import { parseImageIndex, parseImageManifest } from './validate';
 
 export interface LoadedImage {
   /** Full references the archive names the image by (`docker.io/library/busybox:latest`). */
@@ -205,26 +206,19 @@ async function stageOci(tree: ExtractedTree, label: string): Promise<StagedImage
     }
     return file;
   };
-  const readJson = async <T>(desc: Descriptor, what: string): Promise<{ value: T; bytes: Buffer }> => {
-    const bytes = await fs.readFile(await stageBlob(desc, what));
-    try {
-      return { value: JSON.parse(bytes.toString('utf8')) as T, bytes };
-    } catch {
-      throw new ArchiveError(`${label}: ${what} ${desc.digest} is not JSON`);
-    }
-  };
   const stageManifest = async (desc: Descriptor): Promise<void> => {
     if (isIndexMediaType(desc.mediaType)) {
-      const { value } = await readJson<ImageIndex>(desc, 'index');
-      for (const child of value.manifests ?? []) {
+      const bytes = await fs.readFile(await stageBlob(desc, 'index'));
+      const value = parseImageIndex(bytes, desc.mediaType, `${label}: index ${desc.digest}`);
+      for (const child of value.manifests) {
         // Indexes may list platforms the archive does not carry (skopeo copies one).
         if (isTopLevel(child.mediaType) && tree.files.has(path.relative(tree.root, blobFile(child.digest)))) await stageManifest(child);
       }
       return;
     }
     if (!isManifestMediaType(desc.mediaType)) return; // artifacts pass through unchecked
-    const { value: manifest } = await readJson<ImageManifest>(desc, 'manifest');
-    if (!manifest.config || !Array.isArray(manifest.layers)) throw new ArchiveError(`${label}: manifest ${desc.digest} lacks config or layers`);
+    const bytes = await fs.readFile(await stageBlob(desc, 'manifest'));
+    const manifest = parseImageManifest(bytes, desc.mediaType, `${label}: manifest ${desc.digest}`);
     const configFile = await stageBlob(manifest.config, 'config');
     const layers = [];
     for (const layer of manifest.layers) layers.push({ desc: layer, file: await stageBlob(layer, 'layer') });

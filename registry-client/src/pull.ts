@@ -3,6 +3,7 @@ import type { ContentSink } from './content';
 import { AuthError, RegistryError, UnsupportedManifestError } from './errors';
 import { OciLayout, CONTAINERD_NAME } from './oci-layout';
 import { selectPlatform } from './platform';
+import { parseImageIndex, parseImageManifest } from './validate';
 import { runPool } from './pool';
 import type { FetchedManifest, ProgressListener, RegistryClient, Repository } from './registry';
 import {
@@ -51,8 +52,7 @@ export async function pullImage(
   const manifests: { fetched: FetchedManifest; manifest: ImageManifest }[] = [];
   let index: ImageIndex | undefined;
   if (isIndexMediaType(top.mediaType)) {
-    index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex;
-    if (!Array.isArray(index.manifests)) throw new UnsupportedManifestError(`${ref.toString()}: index without manifests`);
+    index = parseImageIndex(top.bytes, top.mediaType, `index ${ref.toString()}`);
     const chosen = options.allPlatforms
       ? index.manifests.filter((m) => isManifestMediaType(m.mediaType))
       : [selectPlatform(ref.toString(), index.manifests, options.platform)];
@@ -163,9 +163,5 @@ function parseManifest(m: FetchedManifest, ref: ImageReference): ImageManifest {
   if (!isManifestMediaType(m.mediaType)) {
     throw new UnsupportedManifestError(`${ref.toString()}: unsupported manifest media type "${m.mediaType}"`);
   }
-  const parsed = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
-  if (!parsed.config?.digest || !Array.isArray(parsed.layers)) {
-    throw new UnsupportedManifestError(`${ref.toString()}: manifest ${m.digest} lacks config or layers`);
-  }
-  return parsed;
+  return parseImageManifest(m.bytes, m.mediaType, `manifest ${m.digest} of ${ref.toString()}`);
 }

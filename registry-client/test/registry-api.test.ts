@@ -156,6 +156,23 @@ describe('the rest of the distribution API', () => {
     });
   });
 
+  test('a manifest that breaks its schema is refused naming the JSON path', async () => {
+    proxy.rules.push({
+      method: 'GET',
+      path: /\/manifests\/bad$/,
+      fault: {
+        kind: 'status',
+        status: 200,
+        headers: { 'content-type': OciMediaType.ImageManifest },
+        body: JSON.stringify({ schemaVersion: 2, mediaType: OciMediaType.ImageManifest, config: { mediaType: OciMediaType.ImageConfig, size: 'big' }, layers: [] }),
+      },
+    });
+    await expect(pullToLayout(client, `${proxy.host}/bad/app:bad`, path.join(dir, 'x'))).rejects.toMatchObject({
+      code: 'ERR_BERTH_INVALID',
+      message: expect.stringContaining('$.config'),
+    });
+  });
+
   test('a 416 during a chunked upload is recovered by asking the upload status', async () => {
     const src = await OciLayout.open(path.join(dir, 'src'), { create: true });
     const img = await makeImage(src, 'v1', [150000]);
