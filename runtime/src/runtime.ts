@@ -5,6 +5,7 @@ import { buildPlan } from './config/plan';
 import { loadBundle } from './config/load';
 import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ContainerStateError } from './errors';
 import { launch, type Launched } from './launch';
+import { TtyProxy } from './tty';
 import { Logger } from './log';
 import { StateDir, checkId, isAlive, procStat, report, statusOf, writeAtomic, type SavedState, type StateReport } from './state';
 
@@ -40,7 +41,19 @@ export class Runtime {
 
   /** Creates and starts; in the foreground waits and returns the exit status (128+N on signal N). */
   async run(id: string, opts: RunOptions): Promise<number> {
-    const launched = await this.launchContainer(id, opts, !opts.detach);
+    let tty: TtyProxy | undefined;
+    if (!opts.detach && !opts.consoleSocket && loadBundle(opts.bundle).config.process?.terminal) {
+      tty = TtyProxy.listen();
+      opts = { ...opts, consoleSocket: tty.socketPath };
+    }
+    let launched: Launched;
+    try {
+      launched = await this.launchContainer(id, opts, !opts.detach);
+      await tty?.attach();
+    } catch (err) {
+      await tty?.close();
+      throw err;
+    }
     const forward = (sig: NodeJS.Signals) => {
       try {
         process.kill(launched.pid, sig);
@@ -54,6 +67,7 @@ export class Runtime {
       this.start(id);
       if (opts.detach) return 0;
       const status = await launched.exited;
+      await tty?.close();
       return status;
     } finally {
       for (const s of signals) process.removeListener(s, forward);

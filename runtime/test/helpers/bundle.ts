@@ -58,9 +58,9 @@ let outputs = 0;
 /**
  * Runs a command to completion, collecting its output. stdout and stderr go
  * to temp files, not pipes: a created container inherits them and keeps
- * them open long after the runtime has exited.
+ * them open long after the runtime has exited. `extraFds` become fds 3, 4, ...
  */
-export function exec(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<Result> {
+export function exec(cmd: string, args: string[], opts: SpawnOptions & { extraFds?: number[] } = {}): Promise<Result> {
   const base = path.join(os.tmpdir(), `berth-rt-out-${process.pid}-${++outputs}`);
   const outFd = fs.openSync(`${base}.out`, 'w+');
   const errFd = fs.openSync(`${base}.err`, 'w+');
@@ -70,7 +70,8 @@ export function exec(cmd: string, args: string[], opts: SpawnOptions = {}): Prom
     return text;
   };
   return new Promise<Result>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', outFd, errFd], ...opts });
+    const { extraFds = [], ...rest } = opts;
+    const child = spawn(cmd, args, { ...rest, stdio: ['ignore', outFd, errFd, ...extraFds] });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve({ code, signal, stdout: read(`${base}.out`), stderr: read(`${base}.err`) }));
   }).finally(() => {
