@@ -14,3 +14,4 @@ export { sha256, checkDigest } from './digest';
 export * from './archive-save';
 export * from './archive-load';
 export * from './login';
+export * from './copy';
