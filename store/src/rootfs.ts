@@ -16,6 +16,7 @@ import { validateDigest, type Digest } from '@berth/spec';
 import { writeFileAtomic } from './atomic';
 import { NotFoundError, StoreError } from './errors';
 import { StoreLayout } from './layout';
+import { withLock } from './lock';
 import { Snapshots } from './snapshots';
 
 /** The kernel copies at most one page of mount data, NUL included. */
@@ -56,9 +57,12 @@ export class RootfsManager {
   readonly layout: StoreLayout;
   readonly snapshots: Snapshots;
 
-  constructor(layout: StoreLayout, snapshots = new Snapshots(layout)) {
+  private readonly lockTimeoutMs: number | undefined;
+
+  constructor(layout: StoreLayout, snapshots = new Snapshots(layout), options: { lockTimeoutMs?: number } = {}) {
     this.layout = layout;
     this.snapshots = snapshots;
+    this.lockTimeoutMs = options.lockTimeoutMs;
   }
 
   paths(id: string): RootfsPaths {
@@ -69,6 +73,11 @@ export class RootfsManager {
 
   /** Creates the directories and records which snapshots the root filesystem uses (so GC keeps them). */
   async create(id: string, snapshots: readonly string[]): Promise<RootfsPaths> {
+    // under the store lock, so GC sees either no root filesystem or one that keeps its snapshots
+    return withLock(this.layout.lock, () => this.createLocked(id, snapshots), { timeoutMs: this.lockTimeoutMs });
+  }
+
+  private async createLocked(id: string, snapshots: readonly string[]): Promise<RootfsPaths> {
     const p = this.paths(id);
     if (snapshots.length === 0) throw new StoreError('ERR_BERTH_STORE_BAD_ID', `root filesystem ${id}: an image needs at least one layer`);
     for (const chainId of snapshots) {

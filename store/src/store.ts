@@ -11,7 +11,11 @@ import {
   type Digest,
   type ImageConfig,
 } from '@berth/spec';
+import { check, type CheckOptions, type CheckResult } from './check';
 import { ContentStore } from './content';
+import { diskUsage, type DiskUsage } from './df';
+import { gc, pruneImages, type GcResult, type PruneResult } from './gc';
+import { Lease } from './lease';
 import { StoreError } from './errors';
 import { ImageIndex } from './image-index';
 import { StoreLayout, resolveRoot } from './layout';
@@ -51,7 +55,7 @@ export class Store {
     this.content = new ContentStore(this.layout);
     this.images = new ImageIndex(this.layout, { lockTimeoutMs: options.lockTimeoutMs });
     this.snapshots = new Snapshots(this.layout);
-    this.rootfs = new RootfsManager(this.layout, this.snapshots);
+    this.rootfs = new RootfsManager(this.layout, this.snapshots, { lockTimeoutMs: options.lockTimeoutMs });
   }
 
   get root(): string {
@@ -111,5 +115,39 @@ export class Store {
       out.push(info);
     }
     return out;
+  }
+
+  /**
+   * Runs `fn` with a lease: what it protects (blob digests, snapshot chain
+   * IDs) survives a concurrent GC until `fn` ends, e.g. a pull between
+   * downloading its first blob and naming the image in the index.
+   */
+  async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = new Lease(this.layout, this.lockTimeoutMs);
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** Removes every blob and snapshot that no image, root filesystem or lease reaches. */
+  gc(options: { dryRun?: boolean } = {}): Promise<GcResult> {
+    return gc(this, options);
+  }
+
+  /** `berth image prune [-a]`: drop dangling (or all unused) images, then GC. */
+  pruneImages(options: { all?: boolean } = {}): Promise<PruneResult> {
+    return pruneImages(this, options);
+  }
+
+  /** `berth system df` figures. */
+  df(): Promise<DiskUsage> {
+    return diskUsage(this);
+  }
+
+  /** `berth system check`: finds and (unless dryRun) repairs what interrupted operations left. */
+  check(options: CheckOptions = {}): Promise<CheckResult> {
+    return check(this, options);
   }
 }
