@@ -384,15 +384,25 @@ export class Repository {
       if (done) return 'uploaded';
       session = await this.startUpload(desc); // registry refused PATCH: start afresh
     }
-    const res = await this.transport.request({
-      method: 'PUT',
-      path: withDigest(session.location, desc.digest),
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-      body: () => open(0),
-      scopes: this.push,
-      what: `upload blob ${desc.digest}`,
-    });
-    await res.body.dump();
+    for (let sessions = 1; ; sessions++) {
+      try {
+        const res = await this.transport.request({
+          method: 'PUT',
+          path: withDigest(session.location, desc.digest),
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+          body: () => open(0),
+          scopes: this.push,
+          what: `upload blob ${desc.digest}`,
+        });
+        await res.body.dump();
+        break;
+      } catch (err) {
+        // A PUT cut off half-way can leave the session unusable: start a new one.
+        const stale = err instanceof RegistryError && ['BLOB_UPLOAD_UNKNOWN', 'BLOB_UPLOAD_INVALID'].includes(err.registryCode);
+        if (sessions >= 3 || !(stale || isRetryableError(err))) throw err;
+        session = await this.startUpload(desc);
+      }
+    }
     this.remember(desc.digest);
     progress('done', desc.size);
     return 'uploaded';

@@ -95,6 +95,17 @@ describe('faults between berth and the registry', () => {
     expect(proxy.seen.filter((r) => r.url.endsWith('/manifests/v1')).map((r) => r.fault ?? 'pass')).toEqual(['reset', 'reset', 'pass']);
   });
 
+  test('an upload cut off by a reset is sent again', async () => {
+    const src = await OciLayout.open(path.join(dir, 'src4'), { create: true });
+    const other = await makeImage(src, 'v1', [120000]);
+    proxy.rules.push({ method: 'PUT', path: /\/blobs\/uploads\//, fault: { kind: 'reset' } });
+    await pushFromLayout(client, src.dir, `${proxy.host}/faults/reset:v1`);
+    const puts = proxy.seen.filter((r) => r.method === 'PUT' && r.url.includes('/blobs/uploads/'));
+    expect(puts[0].fault).toBe('reset');
+    const pulled = await pullToLayout(client, `${proxy.host}/faults/reset:v1`, path.join(dir, 'out'));
+    expect(pulled.descriptor.digest).toBe(other.descriptor.digest);
+  });
+
   test('a Docker-Content-Digest that names other content is refused', async () => {
     const small = img.manifest.layers[1];
     proxy.rules.push({ method: 'GET', path: blobPath(small.digest), fault: { kind: 'headers', headers: { 'docker-content-digest': img.manifest.layers[0].digest } } });
