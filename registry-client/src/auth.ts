@@ -34,6 +34,7 @@ export class TokenCache {
     scopes: readonly string[],
     creds: Credentials | undefined,
     dispatcher: Dispatcher,
+    fresh = false,
   ): Promise<string> {
     const realm = challenge.params.realm;
     if (!realm) throw new AuthError('bearer challenge without a realm');
@@ -41,7 +42,7 @@ export class TokenCache {
     const sorted = [...new Set(scopes)].sort();
     const key = `${realm}\n${service}\n${sorted.join(' ')}\n${creds?.username ?? ''}`;
     const hit = this.tokens.get(key);
-    if (hit && hit.expiresAt > this.now()) return hit.token;
+    if (hit && hit.expiresAt > this.now() && !fresh) return hit.token;
     const pending = this.inflight.get(key);
     if (pending) return pending;
     const p = fetchToken(realm, service, sorted, creds, dispatcher).then(

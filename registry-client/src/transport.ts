@@ -212,12 +212,16 @@ export class RegistryTransport {
     return this.origin as string;
   }
 
-  private async authorization(challenge: Challenge | undefined, scopes: readonly string[]): Promise<string | undefined> {
+  private async authorization(
+    challenge: Challenge | undefined,
+    scopes: readonly string[],
+    fresh = false,
+  ): Promise<string | undefined> {
     if (!challenge) return undefined;
     const creds = await this.credentials();
     if (challenge.scheme === 'basic') return creds ? basicAuth(creds) : undefined;
     if (challenge.scheme === 'bearer') {
-      return `Bearer ${await this.tokens.token(challenge, scopes, creds, await this.agent())}`;
+      return `Bearer ${await this.tokens.token(challenge, scopes, creds, await this.agent(), fresh)}`;
     }
     return undefined;
   }
@@ -255,6 +259,9 @@ export class RegistryTransport {
 
   private async send(req: TransportRequest): Promise<TransportResponse> {
     const url = new URL(req.path, this.origin);
+    // Credentials belong to the registry's origin: an upload Location on
+    // another host gets none.
+    if (url.origin !== this.origin) return this.followRedirects(await this.raw(url, req.method, req.headers, req.body), req, undefined);
     let auth = await this.authorization(this.challenge, req.scopes);
     let res = await this.raw(url, req.method, withAuth(req.headers, auth), req.body);
     if (res.statusCode === 401) {
@@ -266,7 +273,8 @@ export class RegistryTransport {
       const scopes = [...req.scopes];
       if (challenge.params.scope) scopes.push(...challenge.params.scope.split(' '));
       this.challenge = challenge;
-      auth = await this.authorization(challenge, scopes);
+      // A fresh token: the cached one may have been revoked or expired early.
+      auth = await this.authorization(challenge, scopes, true);
       if (!auth) throw await authFailure(this.registry, req);
       res = await this.raw(url, req.method, withAuth(req.headers, auth), req.body);
     }

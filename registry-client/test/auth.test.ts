@@ -9,6 +9,7 @@ import {
   pushFromLayout,
   login,
   passwordGrant,
+  TokenCache,
   type CredentialStore,
   type Credentials,
 } from '../src';
@@ -182,6 +183,28 @@ describe('token auth (Bearer, RS256 JWT)', () => {
     } finally {
       await client.close();
       await agent.close();
+    }
+  });
+
+  test('the token cache honours expires_in', async () => {
+    const short = await startTokenServer({ certs, service: 'berth-test', issuer: 'berth-test-issuer', expiresIn: 10 });
+    let now = 1_000_000;
+    const cache = new TokenCache(() => now);
+    const agent = new Agent();
+    try {
+      const challenge = { scheme: 'bearer', params: { realm: short.realm, service: 'berth-test' } };
+      const first = await cache.token(challenge, ['repository:a/b:pull'], undefined, agent);
+      now += 5_000;
+      expect(await cache.token(challenge, ['repository:a/b:pull'], undefined, agent)).toBe(first);
+      expect(short.requests.length).toBe(1);
+      await cache.token(challenge, ['repository:a/c:pull'], undefined, agent);
+      expect(short.requests.length).toBe(2); // another scope, another token
+      now += 5_000; // past expires_in (renewed a little early)
+      await cache.token(challenge, ['repository:a/b:pull'], undefined, agent);
+      expect(short.requests.length).toBe(3);
+    } finally {
+      await agent.close();
+      await short.stop();
     }
   });
 
