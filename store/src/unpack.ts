@@ -188,9 +188,9 @@ class Unpacker {
             written += chunk.length;
           }
           this.contentSize += written;
+          // chown before chmod: chown clears setuid/setgid
           await fh.chown(h.uid, h.gid);
           await fh.chmod(h.mode);
-          this.tree.set(rel, 'file');
           await this.xattrs(target, h);
           await fh.utimes(h.mtime, h.mtime);
         } finally {

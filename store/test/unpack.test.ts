@@ -94,7 +94,8 @@ describe('unpackLayer', () => {
       const result = await unpackLayer(Readable.from([blob]), dest, { layer: name, diffId: digestOf(tar) });
       expect(result.compression).toBe(name === 'plain' ? 'none' : name);
       expect(result.diffId).toBe(digestOf(tar));
-      trees.push(describeTree(dest, { mtime: true }));
+      // mtimes of listed entries are checked above; implied parents get the time of unpacking
+      trees.push(describeTree(dest));
     }
     expect(trees[1]).toEqual(trees[0]);
     expect(trees[2]).toEqual(trees[0]);
