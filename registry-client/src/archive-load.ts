@@ -196,6 +196,14 @@ async function stageOci(tree: ExtractedTree, label: string): Promise<StagedImage
     const [alg, hex] = checkDigest(digest, `${label}: descriptor`).split(':');
     return resolveEntry(tree, `blobs/${alg}/${hex}`, label);
   };
+  const hasBlob = (digest: string): boolean => {
+    try {
+      blobFile(digest);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const stageBlob = async (desc: Descriptor, what: string): Promise<string> => {
     const file = blobFile(desc.digest);
     if (!blobs.has(desc.digest)) {
@@ -212,7 +220,7 @@ async function stageOci(tree: ExtractedTree, label: string): Promise<StagedImage
       const value = parseImageIndex(bytes, desc.mediaType, `${label}: index ${desc.digest}`);
       for (const child of value.manifests) {
         // Indexes may list platforms the archive does not carry (skopeo copies one).
-        if (isTopLevel(child.mediaType) && tree.files.has(path.relative(tree.root, blobFile(child.digest)))) await stageManifest(child);
+        if (isTopLevel(child.mediaType) && hasBlob(child.digest)) await stageManifest(child);
       }
       return;
     }

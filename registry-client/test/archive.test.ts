@@ -122,6 +122,24 @@ describe('docker save / OCI layout archives', () => {
     expect(fromDir[0].descriptor.digest).toBe(img.descriptor.digest);
   });
 
+  test('an index whose other platforms are absent loads the platform that is there', async () => {
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { ...img.descriptor, platform: { os: 'linux', architecture: 'amd64' } },
+        { mediaType: img.descriptor.mediaType, digest: sha(Buffer.from('absent')), size: 6, platform: { os: 'linux', architecture: 'arm64' } },
+      ],
+    };
+    const bytes = Buffer.from(JSON.stringify(index));
+    await src.putBlob(bytes, sha(bytes));
+    await src.addManifest({ mediaType: index.mediaType, digest: sha(bytes), size: bytes.length }, 'multi');
+    const loaded = await loadToLayout(src.dir, path.join(dir, 'm'));
+    expect(loaded.map((l) => l.descriptor.digest)).toEqual([img.descriptor.digest, sha(bytes)]);
+    const m = await OciLayout.open(path.join(dir, 'm'));
+    expect(await m.has(img.manifest.layers[0].digest)).toBe(true);
+  });
+
   test('a gzip-compressed OCI layout tar loads', async () => {
     const tarball = path.join(dir, 'out.tar');
     await saveArchive([{ reference: 'app:v1', descriptor: img.descriptor, source: src }], tarball);
