@@ -175,7 +175,7 @@ class Emitter {
 
   /**
    * One syscall's rules. An unconditional rule decides alone (libseccomp keeps
-   * the least specific rule); otherwise the first rule whose conditions all hold.
+   * the least specific rule); otherwise the first rule, in libseccomp's order, whose conditions all hold.
    * Every path ends in a return, so A may be clobbered.
    */
   private rules(rules: readonly Rule[], bits: 32 | 64): void {

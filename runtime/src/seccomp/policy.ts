@@ -141,6 +141,61 @@ export function splitConditions(conds: readonly Condition[]): Condition[][] {
   return repeated ? conds.map((c) => [c]) : [[...conds]];
 }
 
+/**
+ * Where conditional rules with different actions overlap, libseccomp does not
+ * follow the profile order: it builds a decision tree whose first level holds
+ * each rule's condition on its lowest argument, and tests that level in an
+ * order of its own. The order below reproduces what runc 1.1.5 with libseccomp
+ * 2.5.4 does (measured pair by pair, see test/seccomp/profiles.ts): the higher
+ * argument first; then EQ/NE/MASKED_EQ before LT/LE before GT/GE; within
+ * EQ/NE/MASKED_EQ and GT/GE the larger value first, within LT/LE the smaller;
+ * otherwise profile order. (Deeper levels are not modelled: a rule whose first
+ * condition holds but a later one fails falls through to the next rule here.)
+ */
+function headOf(conds: readonly Condition[]): Condition {
+  let head = conds[0];
+  for (const c of conds) if (c.index < head.index) head = c;
+  return head;
+}
+
+function opClass(op: Operator): number {
+  if (op === 'SCMP_CMP_LT' || op === 'SCMP_CMP_LE') return 2;
+  if (op === 'SCMP_CMP_GT' || op === 'SCMP_CMP_GE') return 1;
+  return 3;
+}
+
+function compareHeads(a: Condition, b: Condition): number {
+  if (a.index !== b.index) return b.index - a.index;
+  const ca = opClass(a.op);
+  const cb = opClass(b.op);
+  if (ca !== cb) return cb - ca;
+  // MASKED_EQ and EQ/NE are not ordered against each other: the earlier rule stays first.
+  if ((a.op === 'SCMP_CMP_MASKED_EQ') !== (b.op === 'SCMP_CMP_MASKED_EQ')) return 0;
+  const da = a.op === 'SCMP_CMP_MASKED_EQ' ? a.valueTwo : a.value;
+  const db = b.op === 'SCMP_CMP_MASKED_EQ' ? b.valueTwo : b.value;
+  if (da === db) return 0;
+  const larger = da > db ? -1 : 1;
+  return ca === 2 ? -larger : larger;
+}
+
+/**
+ * Orders one syscall's rules as libseccomp tests them: unconditional first, then
+ * by first condition, inserting each rule in profile order before the first
+ * rule it must precede, as libseccomp inserts nodes into a level.
+ */
+export function libseccompOrder<T extends { readonly conditions: readonly Condition[] }>(rules: readonly T[]): T[] {
+  const always = rules.filter((r) => r.conditions.length === 0);
+  const level: T[] = [];
+  for (const r of rules) {
+    if (r.conditions.length === 0) continue;
+    const head = headOf(r.conditions);
+    const at = level.findIndex((x) => compareHeads(head, headOf(x.conditions)) < 0);
+    if (at < 0) level.push(r);
+    else level.splice(at, 0, r);
+  }
+  return [...always, ...level];
+}
+
 const ALLOW_LIKE: ReadonlySet<string> = new Set(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE']);
 
 /** The ABIs the filter covers: the native one always (as libseccomp), then `architectures`. */
@@ -269,6 +324,8 @@ export function resolvePolicy(seccomp: RuntimeTypes.Seccomp, nativeArch: string)
       if (max !== undefined && max > 0) enosysAbove.set(abi, max);
     }
   }
+
+  for (const table of perAbi.values()) for (const [nr, list] of table) table.set(nr, libseccompOrder(list));
 
   return {
     defaultAction,

@@ -247,4 +247,93 @@ export const PROFILES: ProfileCase[] = [
     ]),
     cases: [sys('lseek', BADFD, 0, 1), sys('lseek', BADFD, 0, 0)],
   },
+  {
+    name: 'overlapping rules with different actions: libseccomp tests the higher argument first',
+    profile: allow([
+      { names: ['lseek'], action: 'SCMP_ACT_ERRNO', errnoRet: 60, args: [arg(0, 'SCMP_CMP_EQ', BADFD)] },
+      { names: ['lseek'], action: 'SCMP_ACT_ERRNO', errnoRet: 50, args: [arg(2, 'SCMP_CMP_EQ', 1)] },
+      { names: ['lseek'], action: 'SCMP_ACT_ERRNO', errnoRet: 70, args: [arg(1, 'SCMP_CMP_EQ', 0)] },
+    ]),
+    cases: [sys('lseek', BADFD, 0, 1), sys('lseek', BADFD, 0, 0), sys('lseek', BADFD, 1, 0), sys('lseek', BADFD - 1, 1, 1), sys('lseek', BADFD - 1, 1, 0)],
+  },
+  {
+    name: 'overlapping comparisons on one argument: the larger value first',
+    profile: allow([
+      { names: ['lseek'], action: 'SCMP_ACT_ERRNO', errnoRet: 60, args: [arg(2, 'SCMP_CMP_GT', 0)] },
+      { names: ['lseek'], action: 'SCMP_ACT_ERRNO', errnoRet: 50, args: [arg(2, 'SCMP_CMP_GT', 1)] },
+      { names: ['getpriority'], action: 'SCMP_ACT_ERRNO', errnoRet: 61, args: [arg(1, 'SCMP_CMP_LT', 10)] },
+      { names: ['getpriority'], action: 'SCMP_ACT_ERRNO', errnoRet: 62, args: [arg(1, 'SCMP_CMP_NE', 3)] },
+      { names: ['getpriority'], action: 'SCMP_ACT_ERRNO', errnoRet: 63, args: [arg(1, 'SCMP_CMP_MASKED_EQ', 0xf0, 0x20)] },
+    ]),
+    cases: [
+      sys('lseek', BADFD, 0, 2),
+      sys('lseek', BADFD, 0, 1),
+      sys('lseek', BADFD, 0, 0),
+      sys('getpriority', BADWHICH, 3),
+      sys('getpriority', BADWHICH, 5),
+      sys('getpriority', BADWHICH, 0x25),
+      sys('getpriority', BADWHICH, 0x35),
+    ],
+  },
+  ...overlapPairs(),
 ];
+
+/**
+ * Pairs of overlapping one-condition rules with different actions (ERRNO 50 for
+ * the first, 60 for the second) on argument 1 of harmless calls, in both
+ * orders: the measurements behind libseccompOrder() in policy.ts.
+ */
+function overlapPairs(): ProfileCase[] {
+  type C = [RuntimeTypes.SeccompOperators, number, number?];
+  const at5: Record<string, C> = {
+    EQ: ['SCMP_CMP_EQ', 5],
+    NE: ['SCMP_CMP_NE', 3],
+    LT: ['SCMP_CMP_LT', 10],
+    LE: ['SCMP_CMP_LE', 9],
+    GT: ['SCMP_CMP_GT', 1],
+    GE: ['SCMP_CMP_GE', 2],
+    ME: ['SCMP_CMP_MASKED_EQ', 0xf, 5],
+  };
+  const pairs: Array<[C, C, number]> = [];
+  for (const a of Object.keys(at5)) for (const b of Object.keys(at5)) if (a !== b) pairs.push([at5[a], at5[b], 5]);
+  const more: Array<[C, C, number]> = [
+    [['SCMP_CMP_EQ', 3], ['SCMP_CMP_NE', 5], 3],
+    [['SCMP_CMP_LE', 20], ['SCMP_CMP_LT', 10], 5],
+    [['SCMP_CMP_LT', 20], ['SCMP_CMP_LE', 9], 5],
+    [['SCMP_CMP_GE', 1], ['SCMP_CMP_GT', 2], 5],
+    [['SCMP_CMP_GE', 4], ['SCMP_CMP_GT', 0], 5],
+    [['SCMP_CMP_GE', 4], ['SCMP_CMP_LT', 6], 5],
+    [['SCMP_CMP_GT', 4], ['SCMP_CMP_LE', 5], 5],
+    [['SCMP_CMP_LT', 6], ['SCMP_CMP_LT', 9], 5],
+    [['SCMP_CMP_NE', 3], ['SCMP_CMP_NE', 4], 5],
+  ];
+  for (const [a, b, v] of more) pairs.push([a, b, v], [b, a, v]);
+  // Calls whose argument 1 is free and that fail the same way whatever it is.
+  const slots: Array<(x: number) => string> = [
+    (x) => sys('lseek', BADFD, x, 0),
+    (x) => sys('getpriority', BADWHICH, x),
+    (x) => sys('setns', BADFD, x),
+    (x) => sys('dup2', BADFD, x),
+    (x) => sys('fchmod', BADFD, x),
+    (x) => sys('ftruncate', BADFD, x),
+    (x) => sys('flock', BADFD, x),
+    (x) => sys('fchown', BADFD, x, 0),
+  ];
+  const names = ['lseek', 'getpriority', 'setns', 'dup2', 'fchmod', 'ftruncate', 'flock', 'fchown'];
+  const out: ProfileCase[] = [];
+  for (let i = 0; i < pairs.length; i += slots.length) {
+    const chunk = pairs.slice(i, i + slots.length);
+    const syscalls: RuntimeTypes.Syscall[] = [];
+    chunk.forEach(([a, b], j) => {
+      for (const [c, errnoRet] of [[a, 50], [b, 60]] as const) {
+        syscalls.push({ names: [names[j]], action: 'SCMP_ACT_ERRNO', errnoRet, args: [arg(1, c[0], c[1], c[2])] });
+      }
+    });
+    out.push({
+      name: `overlapping pairs ${i + 1}-${i + chunk.length}: ${chunk.map(([a, b, v]) => `${a[0].slice(9)} ${a[1]} / ${b[0].slice(9)} ${b[1]} @${v}`).join(', ')}`,
+      profile: allow(syscalls),
+      cases: chunk.map(([, , v], j) => slots[j](v)),
+    });
+  }
+  return out;
+}
