@@ -4,7 +4,8 @@
  */
 import { DockerfileError } from '../parser/errors';
 import { parse } from '../parser/parse';
-import { buildStageGraph, collectInstructions, type StageGraphOptions } from '../instructions/stages';
+import { buildStageGraph, type StageGraphOptions } from '../instructions/graph';
+import { collectInstructions } from '../instructions/stages';
 import { BerthError } from '@berth/spec';
 import type { Diagnostic } from './diagnostics';
 import { lint } from './rules';

@@ -6,7 +6,7 @@
 import type { DockerfileAst, InstructionNode } from '../parser/node';
 import type { DockerfileInstructions } from '../instructions/stages';
 import { ShellLex } from '../shell/lexer';
-import { platformArgs } from '../instructions/stages';
+import { platformArgs } from '../instructions/graph';
 import type { Diagnostic } from './diagnostics';
 
 const DOCS = 'https://docs.docker.com/go/dockerfile/rule/';

@@ -7,7 +7,8 @@
 import type { SourceRange } from '../parser/errors';
 import { ShellLex, type EscapeToken, type ShellEnv } from '../shell/lexer';
 import { InstructionError } from './errors';
-import type { Instruction, KeyValue, RunMount } from './types';
+import type { AddInstruction, CopyInstruction, Instruction, KeyValue, RunMount } from './types';
+import { chmodProblem, isSignal, portProblem } from './values';
 
 /**
  * Returns `ins` with its words expanded against `env` (the build args and
@@ -40,6 +41,14 @@ export function expandInstruction(ins: Instruction, env: ShellEnv, escapeToken: 
   const defined = <T extends object>(o: T): T =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
+  const expandCopy = (c: CopyInstruction, chmod: string | undefined): CopyInstruction =>
+    defined({ ...c, sources: c.sources.map(word), dest: word(c.dest), from: opt(c.from), chown: opt(c.chown), chmod, exclude: c.exclude.map(word) });
+  const expandAdd = (a: AddInstruction, chmod: string | undefined): AddInstruction =>
+    defined({
+      ...a, sources: a.sources.map(word), dest: word(a.dest), chown: opt(a.chown), chmod, checksum: opt(a.checksum),
+      exclude: a.exclude.map(word),
+    });
+
   switch (ins.kind) {
     case 'env':
       return { ...ins, env: pairs(ins.env) };
@@ -51,25 +60,31 @@ export function expandInstruction(ins: Instruction, env: ShellEnv, escapeToken: 
       return { ...ins, path: word(ins.path) };
     case 'user':
       return { ...ins, user: word(ins.user) };
-    case 'stopsignal':
-      return { ...ins, signal: word(ins.signal) };
+    case 'stopsignal': {
+      const signal = word(ins.signal);
+      if (!isSignal(signal)) fail(`Invalid signal: ${signal}`);
+      return { ...ins, signal };
+    }
     case 'volume': {
       const volumes = ins.volumes.map(word);
       if (volumes.some((v) => v.trim() === '')) fail('VOLUME specified can not be an empty string');
       return { ...ins, volumes };
     }
-    case 'expose':
-      return { ...ins, ports: ins.ports.flatMap(words) };
+    case 'expose': {
+      const ports = ins.ports.flatMap(words);
+      for (const p of ports) {
+        const problem = portProblem(p);
+        if (problem) fail(problem);
+      }
+      return { ...ins, ports };
+    }
     case 'copy':
-      return defined({
-        ...ins, sources: ins.sources.map(word), dest: word(ins.dest), from: opt(ins.from), chown: opt(ins.chown),
-        chmod: opt(ins.chmod), exclude: ins.exclude.map(word),
-      });
-    case 'add':
-      return defined({
-        ...ins, sources: ins.sources.map(word), dest: word(ins.dest), chown: opt(ins.chown), chmod: opt(ins.chmod),
-        checksum: opt(ins.checksum), exclude: ins.exclude.map(word),
-      });
+    case 'add': {
+      const chmod = opt(ins.chmod);
+      const problem = chmod === undefined ? undefined : chmodProblem(chmod);
+      if (problem) fail(problem);
+      return ins.kind === 'copy' ? expandCopy(ins, chmod) : expandAdd(ins, chmod);
+    }
     case 'from':
       return defined({ ...ins, baseName: word(ins.baseName), platform: opt(ins.platform) });
     case 'run':

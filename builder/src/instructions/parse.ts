@@ -11,6 +11,7 @@ import { InstructionError, UnknownInstructionError } from './errors';
 import { InstructionFlags } from './flags';
 import { parseMount } from './mounts';
 import { suggest } from './suggest';
+import { chmodProblem, isSignal, portProblem } from './values';
 import {
   heredocFile, INSTRUCTION_NAMES, type AddInstruction, type CommandLine, type CopyInstruction, type InlineFile,
   type Instruction, type KeyValue, type RunMount,
@@ -77,16 +78,6 @@ function commandLine(req: Request): CommandLine {
   return { command, prependShell: !req.node.json, files };
 }
 
-const CHMOD_OCTAL = /^[0-7]{1,4}$/;
-const CHMOD_SYMBOLIC = /^[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+(?:,[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+)*$/;
-
-function checkChmod(req: Request, chmod: string | undefined): void {
-  if (chmod === undefined || chmod.includes('$')) return; // expanded later; checked then
-  if (!CHMOD_OCTAL.test(chmod) && !CHMOD_SYMBOLIC.test(chmod)) {
-    req.fail(`invalid chmod parameter ${JSON.stringify(chmod)}: use octal (0755) or symbolic (u+x,g-w) permissions`);
-  }
-}
-
 /** Sources, heredoc sources and destination of COPY/ADD. */
 function sourcesAndDest(req: Request): { sources: string[]; contents: InlineFile[]; dest: string } {
   const dest = req.args[req.args.length - 1] as string;
@@ -119,7 +110,8 @@ function parseCopyLike(req: Request, add: boolean): CopyInstruction | AddInstruc
   const { sources, contents, dest } = sourcesAndDest(req);
   const chown = f.string('chown');
   const chmod = f.string('chmod');
-  checkChmod(req, chmod);
+  const chmodError = chmod === undefined ? undefined : chmodProblem(chmod);
+  if (chmodError) req.fail(chmodError);
   const common = {
     ...req.base(), sources, contents, dest, link: f.bool('link') ?? false, exclude: f.strings('exclude'),
     ...(chown !== undefined ? { chown } : {}), ...(chmod !== undefined ? { chmod } : {}),
@@ -219,31 +211,6 @@ function parseHealthcheck(req: Request): Instruction {
   }
   const defined = Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
   return { kind: 'healthcheck', ...req.base(), test, ...defined };
-}
-
-/** EXPOSE accepts what Docker's nat.ParsePortSpecs does: [ip:[hostPort]:]port[-end][/proto]. */
-function portProblem(spec: string): string | undefined {
-  const slash = spec.lastIndexOf('/');
-  const proto = slash < 0 ? 'tcp' : spec.slice(slash + 1).toLowerCase();
-  if (!['tcp', 'udp', 'sctp'].includes(proto)) return `invalid proto: ${spec.slice(slash + 1)}`;
-  const ports = slash < 0 ? spec : spec.slice(0, slash);
-  const container = ports.slice(ports.lastIndexOf(':') + 1);
-  const m = /^(\d+)(?:-(\d+))?$/.exec(container);
-  if (!m || Number(m[1]) > 65535 || Number(m[2] ?? 0) > 65535 || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
-    return `invalid containerPort: ${container || spec}`;
-  }
-  return undefined;
-}
-
-const SIGNALS = new Set(['ABRT', 'ALRM', 'BUS', 'CHLD', 'CLD', 'CONT', 'FPE', 'HUP', 'ILL', 'INT', 'IO', 'IOT', 'KILL', 'PIPE',
-  'POLL', 'PROF', 'PWR', 'QUIT', 'SEGV', 'STKFLT', 'STOP', 'SYS', 'TERM', 'TRAP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'USR1',
-  'USR2', 'VTALRM', 'WINCH', 'XCPU', 'XFSZ', 'RTMIN', 'RTMAX']);
-
-/** Docker's signal.ParseSignal for Linux: a number, or a name with or without SIG, any case. */
-function isSignal(raw: string): boolean {
-  if (/^\d+$/.test(raw)) return Number(raw) >= 1 && Number(raw) <= 64;
-  const name = raw.toUpperCase().replace(/^SIG/, '');
-  return SIGNALS.has(name) || /^RTMIN\+(?:[1-9]|1[0-5])$|^RTMAX-(?:[1-9]|1[0-4])$/.test(name);
 }
 
 function parseOnbuild(req: Request, file: string): Instruction {

@@ -38,6 +38,13 @@ describe('expandInstruction: what is expanded where', () => {
     expect(() => expanded('VOLUME $EMPTY')).toThrow('Dockerfile:1: VOLUME specified can not be an empty string');
   });
 
+  it('values are checked once expanded: ports, signals, --chmod', () => {
+    const env = new Map([['P', '80/tcpx'], ['S', 'NOPE'], ['M', '9999']]);
+    expect(() => expanded('EXPOSE $P', env)).toThrow('Dockerfile:1: invalid proto: tcpx');
+    expect(() => expanded('STOPSIGNAL $S', env)).toThrow('Dockerfile:1: Invalid signal: NOPE');
+    expect(() => expanded('COPY --chmod=$M a b', env)).toThrow('Dockerfile:1: invalid chmod parameter "9999"');
+  });
+
   it('a bad word is an error naming the line and the word', () => {
     expect(() => expanded('WORKDIR ${DIR')).toThrow(/^Dockerfile:1: failed to process "\$\{DIR"/);
   });
