@@ -1,6 +1,6 @@
 import { parseDockerRef, type ImageReference } from '@berth/spec';
 import type { ContentSource } from './content';
-import { UnsupportedManifestError } from './errors';
+import { RegistryError, UnsupportedManifestError } from './errors';
 import { OciLayout } from './oci-layout';
 import { runPool } from './pool';
 import type { ProgressListener, RegistryClient, Repository } from './registry';
@@ -32,8 +32,20 @@ export async function pushImage(
   const ref = typeof reference === 'string' ? parseDockerRef(reference) : reference;
   const repo = client.repository(ref.domain, ref.path, { push: true });
   const bytes = await source.readBlob(root.digest);
-  await pushTree(repo, source, root, bytes, options, ref.toString());
-  return repo.putManifest(ref.tag ?? root.digest, bytes, root.mediaType);
+  try {
+    await pushTree(repo, source, root, bytes, options, ref.toString());
+    return await repo.putManifest(ref.tag ?? root.digest, bytes, root.mediaType);
+  } catch (err) {
+    if (err instanceof RegistryError && ['UNAUTHORIZED', 'DENIED', 'NAME_UNKNOWN'].includes(err.registryCode)) {
+      throw new RegistryError(
+        `push access denied for ${ref.familiarName}: requested access to the resource is denied; run \`berth login ${ref.domain}\` (${err.message})`,
+        err.status,
+        err.errors,
+        err.rateLimit,
+      );
+    }
+    throw err;
+  }
 }
 
 async function pushTree(

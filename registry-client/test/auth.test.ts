@@ -137,6 +137,7 @@ describe('token auth (Bearer, RS256 JWT)', () => {
 
       await expect(pushFromLayout(anon, src.dir, `${registry.host}/bob/other:v1`)).rejects.toMatchObject({
         code: expect.stringMatching(/^ERR_BERTH_REGISTRY_(UNAUTHORIZED|DENIED)$/),
+        message: expect.stringContaining(`push access denied for ${registry.host}/bob/other`),
       });
     } finally {
       await Promise.all([bob.close(), anon.close()]);
