@@ -12,7 +12,23 @@
  * O_EXCL, metadata calls use the l* variants. The caller unpacks into a temp
  * directory and renames it only on success.
  */
-import { promises as fs, constants as C } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants as C,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { Digester, DigestMismatchError, validateDigest, type Digest } from '@berth/spec';
 import { S_IF, getXattr, mknod, setXattr } from '@berth/sys';
@@ -95,7 +111,7 @@ class Unpacker {
       let here = lower;
       for (let i = 0; i < parts.length; i++) {
         here = path.join(here, parts[i]);
-        const st = await fs.lstat(here).catch(() => undefined);
+        const st = lstatSync(here, { throwIfNoEntry: false });
         if (!st) {
           // missing here: look further down, unless an ancestor in this layer is opaque
           const parent = path.dirname(here);
@@ -122,7 +138,7 @@ class Unpacker {
       if (kind === 'dir') continue;
       if (kind === 'symlink') throw new BreakoutError(this.layer, entry, `has a parent "${rel}" that is a symlink`);
       if (kind !== undefined) throw new LayerError(`${this.layer}: entry "${entry}": parent "${rel}" is not a directory`, entry);
-      await fs.mkdir(this.abs(rel), 0o755);
+      mkdirSync(this.abs(rel), 0o755);
       this.tree.set(rel, 'dir');
       const below = this.lowers.length > 0 ? await this.lowerDir(rel) : undefined;
       if (below) this.dirs.set(rel, below);
@@ -134,7 +150,7 @@ class Unpacker {
   private async replace(rel: string): Promise<void> {
     const kind = this.tree.get(rel);
     if (kind === undefined) return;
-    await fs.rm(this.abs(rel), { recursive: true, force: true });
+    rmSync(this.abs(rel), { recursive: true, force: true });
     this.tree.delete(rel);
     if (kind === 'dir') {
       const prefix = `${rel}/`;
@@ -162,7 +178,7 @@ class Unpacker {
       const rel = join(hidden);
       await this.replace(rel);
       mknod(this.abs(rel), S_IF.CHR | 0o000, 0, 0);
-      await fs.lchown(this.abs(rel), h.uid, h.gid);
+      lchownSync(this.abs(rel), h.uid, h.gid);
       this.tree.set(rel, 'whiteout');
       return;
     }
@@ -173,38 +189,38 @@ class Unpacker {
 
     switch (h.type) {
       case 'dir': {
-        if (!this.tree.has(rel)) await fs.mkdir(target, 0o700);
+        if (!this.tree.has(rel)) mkdirSync(target, 0o700);
         this.tree.set(rel, 'dir');
         this.dirs.set(rel, { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime });
-        await this.xattrs(target, h);
+        this.xattrs(target, h);
         return;
       }
       case 'file': {
-        const fh = await fs.open(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        const fd = openSync(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
         try {
           let written = 0;
           for await (const chunk of body) {
-            await fh.write(chunk, 0, chunk.length, written);
+            for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off, written + off);
             written += chunk.length;
           }
           this.contentSize += written;
           // chown before chmod: chown clears setuid/setgid
-          await fh.chown(h.uid, h.gid);
-          await fh.chmod(h.mode);
-          await this.xattrs(target, h);
-          await fh.utimes(h.mtime, h.mtime);
+          fchownSync(fd, h.uid, h.gid);
+          fchmodSync(fd, h.mode);
+          this.xattrs(target, h);
+          futimesSync(fd, h.mtime, h.mtime);
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         this.tree.set(rel, 'file');
         return;
       }
       case 'symlink': {
-        await fs.symlink(h.linkname, target);
+        symlinkSync(h.linkname, target);
         this.tree.set(rel, 'symlink');
-        await fs.lchown(target, h.uid, h.gid);
-        await this.xattrs(target, h);
-        await fs.lutimes(target, h.mtime, h.mtime);
+        lchownSync(target, h.uid, h.gid);
+        this.xattrs(target, h);
+        lutimesSync(target, h.mtime, h.mtime);
         return;
       }
       case 'hardlink': {
@@ -224,7 +240,7 @@ class Unpacker {
         if (kind === 'dir' || kind === 'whiteout') {
           throw new LayerError(`${this.layer}: entry "${h.name}" is a hard link to "${h.linkname}", which is a ${kind}`, h.name);
         }
-        await fs.link(this.abs(linkRel), target);
+        linkSync(this.abs(linkRel), target);
         this.tree.set(rel, kind);
         return;
       }
@@ -234,16 +250,16 @@ class Unpacker {
         const type = h.type === 'char' ? S_IF.CHR : h.type === 'block' ? S_IF.BLK : S_IF.FIFO;
         mknod(target, type | (h.mode & 0o777), h.devmajor, h.devminor);
         this.tree.set(rel, 'other');
-        await fs.lchown(target, h.uid, h.gid);
-        await fs.chmod(target, h.mode);
-        await this.xattrs(target, h);
-        await fs.lutimes(target, h.mtime, h.mtime);
+        lchownSync(target, h.uid, h.gid);
+        chmodSync(target, h.mode);
+        this.xattrs(target, h);
+        lutimesSync(target, h.mtime, h.mtime);
         return;
       }
     }
   }
 
-  private async xattrs(target: string, h: TarHeader): Promise<void> {
+  private xattrs(target: string, h: TarHeader): void {
     for (const [name, value] of h.xattrs) {
       // overlay's own attributes would let a layer forge opaque dirs or redirects: never taken from a tar
       if (name.startsWith('trusted.overlay.')) continue;
@@ -256,9 +272,9 @@ class Unpacker {
     const dirs = [...this.dirs.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
     for (const [rel, meta] of dirs) {
       const target = this.abs(rel);
-      await fs.lchown(target, meta.uid, meta.gid);
-      await fs.chmod(target, meta.mode);
-      await fs.lutimes(target, meta.mtime, meta.mtime);
+      lchownSync(target, meta.uid, meta.gid);
+      chmodSync(target, meta.mode);
+      lutimesSync(target, meta.mtime, meta.mtime);
     }
   }
 }
