@@ -150,7 +150,8 @@ export async function extractTar(input: Readable, root: string, archive: string)
   try {
     await pipeline(await maybeDecompress(input, archive), ex);
   } catch (err) {
-    if (failure) throw failure;
+    if (failure instanceof ArchiveError) throw failure;
+    if (failure) throw new ArchiveError(`${archive}: cannot extract: ${(failure as Error).message}`, { cause: failure });
     if (err instanceof ArchiveError) throw err;
     throw new ArchiveError(`${archive}: not a readable tar archive: ${(err as Error).message}`, { cause: err });
   }

@@ -185,6 +185,18 @@ describe('docker save / OCI layout archives', () => {
     await expect(fs.access(path.join(dir, 'evil'))).rejects.toThrow();
   });
 
+  test('a file entry under a name that is already a file is a typed error', async () => {
+    const file = path.join(dir, 'bad.tar');
+    await fs.writeFile(file, await tarOf([{ name: 'a', data: Buffer.from('x') }, { name: 'a/b', data: Buffer.from('y') }]));
+    await expect(loadToLayout(file, path.join(dir, 'dest'))).rejects.toMatchObject({ code: 'ERR_BERTH_ARCHIVE', message: expect.stringContaining('cannot extract') });
+  });
+
+  test('a file that is not a tar is a typed error', async () => {
+    const file = path.join(dir, 'junk.tar');
+    await fs.writeFile(file, Buffer.alloc(3000, 7));
+    await expect(loadToLayout(file, path.join(dir, 'dest'))).rejects.toMatchObject({ code: 'ERR_BERTH_ARCHIVE' });
+  });
+
   test('a symlink pointing outside the archive is refused', async () => {
     const file = path.join(dir, 'bad.tar');
     await fs.writeFile(file, await tarOf([{ name: 'manifest.json', type: 'symlink', linkname: '../../etc/passwd' }]));
