@@ -67,7 +67,14 @@ export function checkDockerfile(text: string, options: CheckOptions = {}): Check
   diagnostics.push(...collected.errors.map(fromError));
   if (collected.errors.length === 0) {
     try {
-      const graph = buildStageGraph(ast, options);
+      const graph = buildStageGraph(ast, {
+        ...options,
+        onBlankBase: (stage) => warn({
+          severity: 'warning', rule: 'InvalidDefaultArgInFrom', file, line: stage.from.line,
+          message: `Default value for ARG ${stage.from.baseName} results in empty or invalid base image name`,
+          url: 'https://docs.docker.com/go/dockerfile/rule/invalid-default-arg-in-from/',
+        }),
+      });
       if (options.target !== undefined) graph.stagesFor(options.target);
     } catch (err) {
       if (err instanceof DockerfileError) diagnostics.push(fromError(err));

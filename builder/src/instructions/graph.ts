@@ -40,6 +40,11 @@ export interface StageGraphOptions {
   readonly buildArgs?: Readonly<Record<string, string>>;
   /** Defaults to linux/amd64 for both. */
   readonly platforms?: PlatformArgs;
+  /**
+   * Called for a FROM that expands to nothing (`ARG BASE` without a default,
+   * no --build-arg) instead of failing; `build --check` reports it as a warning.
+   */
+  readonly onBlankBase?: (stage: Stage) => void;
 }
 
 /** What a stage is built on. */
@@ -103,7 +108,10 @@ export function buildStageGraph(ast: DockerfileAst, options: StageGraphOptions =
   for (const stage of stages) {
     const where = (ins: Instruction) => ({ file: ast.file, startLine: ins.line, endLine: ins.node.endLine });
     const baseName = expand(stage.from.baseName, globalArgs, stage.from);
-    if (baseName === '') throw new InstructionError(`base name (${stage.from.baseName}) should not be blank`, where(stage.from));
+    if (baseName === '') {
+      if (!options.onBlankBase) throw new InstructionError(`base name (${stage.from.baseName}) should not be blank`, where(stage.from));
+      options.onBlankBase(stage);
+    }
     const platform = stage.from.platform !== undefined ? expand(stage.from.platform, globalArgs, stage.from) : undefined;
     const deps = new Set<number>();
     const images = new Set<string>();

@@ -66,6 +66,14 @@ describe('build --check', () => {
     });
   });
 
+  it('a FROM that needs a --build-arg is a warning for the check, an error for the stage graph', () => {
+    expect(lines('ARG BASE\nFROM ${BASE}\n')).toEqual({
+      failed: false,
+      out: ['Dockerfile:2: warning: InvalidDefaultArgInFrom: Default value for ARG ${BASE} results in empty or invalid base image name'],
+    });
+    expect(checkDockerfile('ARG BASE\nFROM ${BASE}\n', { buildArgs: { BASE: 'alpine' } }).diagnostics).toEqual([]);
+  });
+
   it('a missing --target is an error', () => {
     const r = checkDockerfile('FROM a AS one\n', { target: 'two' });
     expect(r.failed).toBe(true);
