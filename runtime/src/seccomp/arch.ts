@@ -1,11 +1,6 @@
 // The architectures berth compiles filters for: how an SCMP_ARCH_* name maps
 // to the AUDIT_ARCH_* the kernel reports, its syscall table and its word size.
 import { AUDIT_ARCH, X32_SYSCALL_BIT } from './constants';
-import { AARCH64 } from './tables/aarch64';
-import { ARM } from './tables/arm';
-import { I386 } from './tables/i386';
-import { X32 } from './tables/x32';
-import { X86_64 } from './tables/x86_64';
 
 export type ArchName = 'x86_64' | 'i386' | 'x32' | 'aarch64' | 'arm';
 
@@ -21,12 +16,46 @@ export interface ArchInfo {
   readonly bits: 32 | 64;
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- tables load on first use (start-up time) */
+const LOADERS: Readonly<Record<ArchName, () => ReadonlyMap<string, number>>> = {
+  x86_64: () => (require('./tables/x86_64') as typeof import('./tables/x86_64')).X86_64,
+  i386: () => (require('./tables/i386') as typeof import('./tables/i386')).I386,
+  x32: () => (require('./tables/x32') as typeof import('./tables/x32')).X32,
+  aarch64: () => (require('./tables/aarch64') as typeof import('./tables/aarch64')).AARCH64,
+  arm: () => (require('./tables/arm') as typeof import('./tables/arm')).ARM,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const loaded = new Map<ArchName, ReadonlyMap<string, number>>();
+
+/** The syscall table of one ABI (name -> number), loaded on first use. */
+export function syscallTable(abi: ArchName): ReadonlyMap<string, number> {
+  let table = loaded.get(abi);
+  if (!table) {
+    table = LOADERS[abi]();
+    loaded.set(abi, table);
+  }
+  return table;
+}
+
+function arch(name: ArchName, scmp: string, audit: number, bits: 32 | 64): ArchInfo {
+  return {
+    name,
+    scmp,
+    audit,
+    bits,
+    get table() {
+      return syscallTable(name);
+    },
+  };
+}
+
 export const ARCHES: Readonly<Record<ArchName, ArchInfo>> = {
-  x86_64: { name: 'x86_64', scmp: 'SCMP_ARCH_X86_64', audit: AUDIT_ARCH.X86_64, table: X86_64, bits: 64 },
-  i386: { name: 'i386', scmp: 'SCMP_ARCH_X86', audit: AUDIT_ARCH.I386, table: I386, bits: 32 },
-  x32: { name: 'x32', scmp: 'SCMP_ARCH_X32', audit: AUDIT_ARCH.X86_64, table: X32, bits: 32 },
-  aarch64: { name: 'aarch64', scmp: 'SCMP_ARCH_AARCH64', audit: AUDIT_ARCH.AARCH64, table: AARCH64, bits: 64 },
-  arm: { name: 'arm', scmp: 'SCMP_ARCH_ARM', audit: AUDIT_ARCH.ARM, table: ARM, bits: 32 },
+  x86_64: arch('x86_64', 'SCMP_ARCH_X86_64', AUDIT_ARCH.X86_64, 64),
+  i386: arch('i386', 'SCMP_ARCH_X86', AUDIT_ARCH.I386, 32),
+  x32: arch('x32', 'SCMP_ARCH_X32', AUDIT_ARCH.X86_64, 32),
+  aarch64: arch('aarch64', 'SCMP_ARCH_AARCH64', AUDIT_ARCH.AARCH64, 64),
+  arm: arch('arm', 'SCMP_ARCH_ARM', AUDIT_ARCH.ARM, 32),
 };
 
 const BY_SCMP: ReadonlyMap<string, ArchName> = new Map(Object.values(ARCHES).map((a) => [a.scmp, a.name]));
