@@ -10,8 +10,10 @@ import {
   X32_SYSCALL_BIT,
   compileSeccomp,
   decodeProgram,
+  disassemble,
   evaluate,
   evaluatePolicy,
+  seccompFeatures,
 } from '../../src/seccomp';
 
 const dockerDefault = JSON.parse(
@@ -239,5 +241,31 @@ describe('syscall tables and other native architectures', () => {
     expect(evaluate(c.program, { nr: 0x0f0006, arch: AUDIT_ARCH.ARM })).toBe(ERRNO(38)); // above the last named: ENOSYS
     expect(evaluate(c.program, { nr: 0, arch: X86_64 })).toBe(SECCOMP_RET.KILL_THREAD);
     expect(() => compileSeccomp(p, { nativeArch: 'riscv64' })).toThrow(/native architecture riscv64 is not supported/);
+  });
+});
+
+describe('features and disassembly', () => {
+  test('features list what the compiler supports; supportedFlags follow the kernel release', () => {
+    const f = seccompFeatures('5.15.0-91-generic');
+    expect(f.enabled).toBe(true);
+    expect(f.actions).toHaveLength(9);
+    expect(f.operators).toHaveLength(7);
+    expect(f.archs).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+    expect(f.knownFlags).toContain('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
+    expect(f.supportedFlags).toEqual(['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW']);
+    expect(seccompFeatures('6.1.0').supportedFlags).toContain('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
+  });
+
+  test('disassemble lists the arch check, the rules and the returns', () => {
+    const text = disassemble(
+      compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }, { nativeArch: 'x64' })
+        .program,
+    );
+    expect(text.split('\n')[0]).toBe('0000: ld [4]');
+    expect(text).toContain('jeq #0xc000003e');
+    expect(text).toContain('jeq #0xa5'); // mount = 165
+    expect(text).toContain('ret ERRNO(13)');
+    expect(text).toContain('ret ALLOW');
+    expect(text).toContain('ret KILL_THREAD');
   });
 });
