@@ -310,9 +310,10 @@ export class Repository {
           }
           break;
         } catch (err) {
-          if (attempt < resumes && (isRetryableError(err) || isAborted(err))) {
+          const cancelled = this.transport.signal?.aborted;
+          if (!cancelled && attempt < resumes && (isRetryableError(err) || isAborted(err))) {
             onProgress?.({ digest: desc.digest, state: 'retrying', done: received, total: desc.size });
-            await sleep(Math.min(100 * 2 ** attempt, 2000));
+            await sleep(Math.min(100 * 2 ** attempt, 2000), this.transport.signal);
             continue;
           }
           throw err;

@@ -33,6 +33,8 @@ export interface TransportOptions {
   userAgent?: string;
   /** Share tokens between clients. */
   tokenCache?: TokenCache;
+  /** Cancels every request of this client (Ctrl-C): in-flight blobs are aborted and their temp files removed. */
+  signal?: AbortSignal;
 }
 
 export interface TransportRequest {
@@ -89,7 +91,21 @@ export function isRetryableError(err: unknown): boolean {
   return code !== undefined && RETRY_ERRORS.has(code);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A delay that ends early, with the abort reason, when `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /**
  * Talks HTTP to one registry: picks the scheme, authenticates for the scopes
@@ -115,6 +131,10 @@ export class RegistryTransport {
   }
 
   /** The host HTTP goes to: Docker Hub's API lives on registry-1.docker.io. */
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
   get apiHost(): string {
     return this.registry === 'docker.io' ? 'registry-1.docker.io' : this.registry;
   }
@@ -241,8 +261,8 @@ export class RegistryTransport {
       try {
         res = await attempt();
       } catch (err) {
-        if (i < retries && isRetryableError(err)) {
-          await sleep(backoff(base, i));
+        if (i < retries && isRetryableError(err) && !this.options.signal?.aborted) {
+          await sleep(backoff(base, i), this.options.signal);
           continue;
         }
         throw err;
@@ -250,7 +270,7 @@ export class RegistryTransport {
       if (i < retries && RETRY_STATUS.has(res.statusCode) && !req.accept?.includes(res.statusCode)) {
         const after = retryAfterMs(header(res, 'retry-after'), this.options.maxRetryAfterMs ?? 60_000);
         await res.body.dump();
-        await sleep(after ?? backoff(base, i));
+        await sleep(after ?? backoff(base, i), this.options.signal);
         continue;
       }
       return res;
@@ -313,6 +333,7 @@ export class RegistryTransport {
       headers: { 'user-agent': this.options.userAgent ?? 'berth/0.1', ...headers },
       body: body?.(),
       dispatcher: await this.agent(),
+      signal: this.options.signal,
     });
     return { statusCode: res.statusCode, headers: res.headers, body: res.body, url };
   }

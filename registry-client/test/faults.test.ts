@@ -54,6 +54,29 @@ describe('faults between berth and the registry', () => {
     expect((await out.readBlob(big.digest)).equals(img.layers[0])).toBe(true);
   });
 
+  test('an AbortSignal cancels a hung pull and leaves no temp files', async () => {
+    const big = img.manifest.layers[0];
+    proxy.rules.push({ method: 'GET', path: blobPath(big.digest), fault: { kind: 'stall', after: 30000 } });
+    const controller = new AbortController();
+    const cancellable = new RegistryClient({
+      credentials: { get: async () => ({ username: 'carol', password: 'pw-carol' }) },
+      signal: controller.signal,
+    });
+    const out = path.join(dir, 'out');
+    try {
+      const pulling = pullToLayout(cancellable, `${proxy.host}/faults/app:v1`, out, {
+        onProgress: (e) => {
+          if (e.digest === big.digest && e.state === 'downloading' && e.done >= 30000) controller.abort();
+        },
+      });
+      await expect(pulling).rejects.toMatchObject({ name: 'AbortError' });
+      expect((await fs.readdir(path.join(out, 'blobs'))).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+      expect(await (await OciLayout.open(out)).has(big.digest)).toBe(false);
+    } finally {
+      await cancellable.close();
+    }
+  });
+
   test('429 with Retry-After is honoured', async () => {
     proxy.rules.push({
       method: 'GET',

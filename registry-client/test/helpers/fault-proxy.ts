@@ -6,6 +6,8 @@ export type Fault =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   /** Forward, but cut the connection after this many body bytes. */
   | { kind: 'drop'; after: number }
+  /** Forward this many body bytes, then send nothing more (a hung server). */
+  | { kind: 'stall'; after: number }
   /** Forward, flipping one byte of the body. */
   | { kind: 'corrupt' }
   /** Answer 307 to the same path on another origin. */
@@ -73,6 +75,16 @@ export async function startFaultProxy(target: string, hostname = '127.0.0.1'): P
     const upstream = http.request(
       { host: thost, port: Number(tport), method: req.method, path: req.url, headers: req.headers },
       (up) => {
+        if (fault?.kind === 'stall') {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          let sent = 0;
+          up.on('data', (chunk: Buffer) => {
+            const part = chunk.subarray(0, Math.max(0, fault.after - sent));
+            sent += part.length;
+            if (part.length) res.write(part);
+          });
+          return;
+        }
         if (fault?.kind === 'drop') {
           res.writeHead(up.statusCode ?? 502, up.headers);
           let sent = 0;
