@@ -66,8 +66,13 @@ export class Store {
   async manifest(digest: string): Promise<ManifestSummary> {
     const bytes = await this.content.readBytes(digest);
     const what = `manifest ${digest}`;
-    const peek = JSON.parse(bytes.toString('utf8')) as { mediaType?: string };
-    const doc = peek.mediaType === DockerMediaType.Manifest ? decodeDockerManifest(bytes, what) : imageManifest.parse(bytes, what);
+    let mediaType: unknown;
+    try {
+      mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+    } catch {
+      mediaType = undefined; // the decoder below reports where the JSON breaks
+    }
+    const doc = mediaType === DockerMediaType.Manifest ? decodeDockerManifest(bytes, what) : imageManifest.parse(bytes, what);
     const ref = (d: { digest: string; mediaType: string; size: number }): ImageLayerRef => ({
       digest: validateDigest(d.digest),
       mediaType: d.mediaType,

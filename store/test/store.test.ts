@@ -76,3 +76,8 @@ describe('Store', () => {
     expect(spawnSync(busybox, ['echo', 'unpacked'], { encoding: 'utf8' }).stdout).toBe('unpacked\n');
   });
 });
+
+test('a manifest that is not JSON is a ValidationError naming it', async () => {
+  const blob = await store.content.writeBytes('{not json');
+  await expect(store.manifest(blob.digest)).rejects.toMatchObject({ code: 'ERR_BERTH_INVALID', message: expect.stringContaining(blob.digest) });
+});

@@ -116,6 +116,7 @@ describe('unpackLayer', () => {
       ['truncated data', tar.subarray(0, 1024)],
       ['bad checksum', Buffer.concat([Buffer.from('garbage'), tar.subarray(7)])],
       ['corrupt gzip', gzipSync(tar).subarray(0, 40)],
+      ['corrupt zstd', spawnSync('zstd', ['-q', '-c'], { input: tar }).stdout.subarray(0, 30)],
     ] as const) {
       const dest = path.join(tmp.dir, what.replace(/ /g, '-'));
       mkdirSync(dest);
