@@ -102,6 +102,18 @@ describe('docker save / OCI layout archives', () => {
     expect(skConfig.rootfs).toEqual(JSON.parse(img.configBytes.toString()).rootfs);
   });
 
+  test('umoci unpacks the saved tarball as an OCI layout', async () => {
+    const tarball = path.join(dir, 'out.tar');
+    await saveArchive([{ reference: 'example.com/app:v1', descriptor: img.descriptor, source: src }], tarball);
+    const x = path.join(dir, 'x');
+    await fs.mkdir(x);
+    await run('tar', ['-xf', tarball, '-C', x]);
+    const { stdout } = await run('umoci', ['ls', '--layout', x]);
+    expect(stdout.trim()).toBe('v1');
+    await run('umoci', ['unpack', '--image', `${x}:v1`, path.join(dir, 'bundle')]);
+    expect((await fs.readFile(path.join(dir, 'bundle', 'rootfs', 'file0'))).length).toBe(5000);
+  });
+
   test('berth loads what skopeo wrote as docker-archive and oci-archive, and an OCI layout directory', async () => {
     const dockerTar = path.join(dir, 'sk-docker.tar');
     const ociTar = path.join(dir, 'sk-oci.tar');
