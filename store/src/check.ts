@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isDigest } from '@berth/spec';
 import { TEMP_PREFIX } from './atomic';
+import type { StoreLayout } from './layout';
 import { readLeases } from './lease';
 import { processStartTime, withLock } from './lock';
 import { isMountPoint } from './rootfs';
@@ -53,6 +54,31 @@ function tempOwnerAlive(name: string): boolean {
   return m !== null && Number(m[1]) !== process.pid && processStartTime(Number(m[1])) !== undefined;
 }
 
+const ls = (dir: string): Promise<string[]> => fs.readdir(dir).catch(() => [] as string[]);
+
+/** Temp files and dirs whose creating process is gone (what kill -9 or a power cut leaves). */
+export async function interruptedLeftovers(L: StoreLayout): Promise<string[]> {
+  const rootfsDirs = (await ls(L.rootfs)).map((n) => path.join(L.rootfs, n));
+  const dirs = [L.root, L.blobDir('sha256'), L.blobDir('sha512'), L.snapshots, L.rootfs, path.join(L.root, 'leases'), ...rootfsDirs];
+  const out: string[] = [];
+  for (const dir of dirs) {
+    for (const name of await ls(dir)) {
+      if (name.startsWith(TEMP_PREFIX) && !tempOwnerAlive(name)) out.push(path.join(dir, name));
+    }
+  }
+  return out;
+}
+
+/**
+ * Removes what interrupted operations left (temp files, dead leases) without
+ * the full check; cheap enough to run before every pull, load or build.
+ */
+export async function cleanupInterrupted(L: StoreLayout): Promise<string[]> {
+  const removed = [...(await interruptedLeftovers(L)), ...(await readLeases(L)).dead];
+  for (const p of removed) await fs.rm(p, { recursive: true, force: true });
+  return removed;
+}
+
 export async function check(store: Store, options: CheckOptions = {}): Promise<CheckResult> {
   // the lock file itself may be what is stale: acquiring it breaks a dead holder's lock
   return withLock(store.layout.lock, () => checkLocked(store, options), { timeoutMs: store.lockTimeoutMs });
@@ -67,18 +93,10 @@ async function checkLocked(store: Store, options: CheckOptions): Promise<CheckRe
     problems.push({ kind, subject, message, repaired: repair && fix !== undefined });
   };
   const rmrf = (p: string) => () => fs.rm(p, { recursive: true, force: true });
-  const ls = (dir: string): Promise<string[]> => fs.readdir(dir).catch(() => [] as string[]);
 
   // 1. temp files and dirs of dead processes
   const rootfsDirs = (await ls(L.rootfs)).map((n) => path.join(L.rootfs, n));
-  const tempDirs = [L.root, L.blobDir('sha256'), L.blobDir('sha512'), L.snapshots, L.rootfs, path.join(L.root, 'leases'), ...rootfsDirs];
-  for (const dir of tempDirs) {
-    for (const name of await ls(dir)) {
-      if (!name.startsWith(TEMP_PREFIX) || tempOwnerAlive(name)) continue;
-      const p = path.join(dir, name);
-      await note('temp', p, `left by an interrupted operation`, rmrf(p));
-    }
-  }
+  for (const p of await interruptedLeftovers(L)) await note('temp', p, `left by an interrupted operation`, rmrf(p));
   const breaker = `${L.lock}.break`;
   if ((await ls(L.root)).includes(path.basename(breaker))) {
     const holder = (await fs.readFile(breaker, 'utf8').catch(() => '')).trim();

@@ -29,5 +29,5 @@ export { gc, gcLocked, pruneImages, reachable } from './gc';
 export type { GcResult, PruneResult } from './gc';
 export { diskUsage, directorySize } from './df';
 export type { DiskUsage, ImageUsage } from './df';
-export { check } from './check';
+export { check, cleanupInterrupted, interruptedLeftovers } from './check';
 export type { CheckOptions, CheckResult, Problem, ProblemKind } from './check';

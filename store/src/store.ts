@@ -11,7 +11,7 @@ import {
   type Digest,
   type ImageConfig,
 } from '@berth/spec';
-import { check, type CheckOptions, type CheckResult } from './check';
+import { check, cleanupInterrupted, type CheckOptions, type CheckResult } from './check';
 import { ContentStore } from './content';
 import { diskUsage, type DiskUsage } from './df';
 import { gc, pruneImages, type GcResult, type PruneResult } from './gc';
@@ -125,15 +125,23 @@ export class Store {
   /**
    * Runs `fn` with a lease: what it protects (blob digests, snapshot chain
    * IDs) survives a concurrent GC until `fn` ends, e.g. a pull between
-   * downloading its first blob and naming the image in the index.
+   * downloading its first blob and naming the image in the index. What
+   * interrupted operations left (temp files of dead processes) is removed
+   * first, so a pull retried after kill -9 leaves the store clean.
    */
   async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    await cleanupInterrupted(this.layout);
     const lease = new Lease(this.layout, this.lockTimeoutMs);
     try {
       return await fn(lease);
     } finally {
       await lease.release();
     }
+  }
+
+  /** Removes temp files of dead processes and dead leases; returns what it removed. */
+  cleanupInterrupted(): Promise<string[]> {
+    return cleanupInterrupted(this.layout);
   }
 
   /** Removes every blob and snapshot that no image, root filesystem or lease reaches. */

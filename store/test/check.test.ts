@@ -71,6 +71,25 @@ describe('system check', () => {
     expect((await store.check({ verifyBlobs: true })).problems).toEqual([]);
   });
 
+  test('a retry after kill -9 (under a lease, as a pull does) completes and leaves nothing for check', async () => {
+    const file = path.join(root, '..', `${path.basename(root)}.layer2`);
+    writeFileSync(file, BIG_LAYER);
+    try {
+      await killMidway('ingest', file);
+      await killMidway('unpack', file);
+    } finally {
+      rmSync(file, { force: true });
+    }
+    const digest = digestOf(BIG_LAYER);
+    await store.withLease(async (lease) => {
+      await lease.protect(digest);
+      await store.content.ingest(Readable.from([BIG_LAYER]), { digest });
+      await store.snapshots.ensure({ chainId: digest, diffId: digest, parent: null, layer: 'retry', open: () => store.content.open(digest) });
+    });
+    expect((await store.check({ dryRun: true })).problems).toEqual([]);
+    expect(readdirSync(path.join(root, 'blobs', 'sha256'))).toEqual([digest.slice(7)]);
+  });
+
   test('finds and repairs orphan snapshots, bad short links, incomplete images and root filesystems', async () => {
     const image = buildImage([layerTar([{ type: 'file', name: 'a', data: 'a' }]), layerTar([{ type: 'file', name: 'b', data: 'b' }])]);
     await addImage(store, image, ['app']);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -62,6 +62,25 @@ describe('snapshots', () => {
     const good = layerTar([{ type: 'file', name: 'a', data: 'a' }]);
     await expect(store.snapshots.ensure(source(good, digestOf('not the diff id')))).rejects.toBeInstanceOf(DigestMismatchError);
     expect(readdirSync(path.join(root, 'snapshots'))).toEqual([]);
+  });
+
+  test("a symlink in a lower layer is never followed by an upper layer's entries", async () => {
+    const outside = path.join(root, 'outside');
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'passwd'), 'host');
+    const lower = layerTar([{ type: 'symlink', name: 'etc', linkname: outside }]);
+    const upper = layerTar([
+      { type: 'file', name: 'etc/passwd', data: 'container' },
+      { type: 'file', name: 'etc/.wh.shadow' },
+      { type: 'hardlink', name: 'etc/group', linkname: 'etc/passwd' },
+    ]);
+    const lowerSrc = source(lower, digestOf(lower));
+    await store.snapshots.ensure(lowerSrc);
+    const upperSrc = source(upper, digestOf(upper), lowerSrc.chainId);
+    await store.snapshots.ensure(upperSrc);
+    expect(readFileSync(path.join(outside, 'passwd'), 'utf8')).toBe('host');
+    expect(readdirSync(outside)).toEqual(['passwd']);
+    expect(lstatSync(path.join(store.snapshots.fsPath(upperSrc.chainId), 'etc')).isDirectory()).toBe(true);
   });
 
   test('processes unpacking the same layer at once end with one snapshot', async () => {
