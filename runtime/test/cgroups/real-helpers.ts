@@ -65,3 +65,11 @@ export function removeParent(layout: CgroupLayout, parent: string): void {
 }
 
 export const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file), 'utf8').trim();
+
+/** Resolves once the shell has printed `text`. */
+export function printed(sh: ReturnType<typeof gatedShell>, text: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (sh.output().includes(text)) return resolve();
+    sh.child.stdout?.on('data', () => sh.output().includes(text) && resolve());
+  });
+}

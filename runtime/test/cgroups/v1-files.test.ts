@@ -153,7 +153,7 @@ test('hugetlb: the limit and its rsvd twin; an unknown page size is refused', ()
   expect(() => set({ hugepageLimits: [{ pageSize: '1GB', limit: 1 }] })).toThrow(/hugepageLimits: page size 1GB is not supported/);
 });
 
-test('devices: from allow-all, deny everything then write the allows, sorted as runc does', () => {
+test('devices: from allow-all, deny everything then write the allows, sorted by (major, minor, type) as runc does', () => {
   setup({ devices: { 'devices.list': 'a *:* rwm\n', 'devices.allow': '', 'devices.deny': '' } });
   set({
     devices: [
@@ -165,9 +165,9 @@ test('devices: from allow-all, deny everything then write the allows, sorted as 
   });
   expect(t.writes()).toEqual([
     'devices/berth/c1/devices.deny=a *:* rwm',
-    'devices/berth/c1/devices.allow=b 8:* m',
     'devices/berth/c1/devices.allow=c 1:3 rwm',
     'devices/berth/c1/devices.allow=c 1:5 rw',
+    'devices/berth/c1/devices.allow=b 8:* m',
   ]);
 });
 

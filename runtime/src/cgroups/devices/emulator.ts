@@ -150,6 +150,7 @@ function intersect(a: string, b: string): string {
 }
 
 function sortExceptions(list: Exception[]): Exception[] {
-  // runc orders by type, then major, then minor (wildcard -1 sorts first).
-  return list.sort((x, y) => (x.type === y.type ? 0 : x.type < y.type ? -1 : 1) || x.major - y.major || x.minor - y.minor);
+  // runc orders by (major, minor, type), the wildcard -1 first; the kernel
+  // lists v1 exceptions in the order they were written.
+  return list.sort((x, y) => x.major - y.major || x.minor - y.minor || (x.type === y.type ? 0 : x.type < y.type ? -1 : 1));
 }
