@@ -92,6 +92,8 @@ export class RootfsManager {
       await fs.mkdir(p.dir, { mode: 0o700 });
     }
     await Promise.all([fs.mkdir(p.upper, 0o755), fs.mkdir(p.work, 0o700), fs.mkdir(p.merged, 0o755)]);
+    // the upper dir's mode is the container's "/": 0755 whatever our umask
+    await Promise.all([fs.chmod(p.upper, 0o755), fs.chmod(p.merged, 0o755)]);
     const info: RootfsInfo = { id, snapshots: snapshots.map((s) => validateDigest(s)), created: new Date().toISOString() };
     await writeFileAtomic(path.join(p.dir, 'meta.json'), `${JSON.stringify(info, null, 2)}\n`);
     return p;

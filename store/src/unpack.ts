@@ -141,7 +141,9 @@ class Unpacker {
       mkdirSync(this.abs(rel), 0o755);
       this.tree.set(rel, 'dir');
       const below = this.lowers.length > 0 ? await this.lowerDir(rel) : undefined;
+      // 0755 whatever the umask; from below when a lower layer has it
       if (below) this.dirs.set(rel, below);
+      else chmodSync(this.abs(rel), 0o755);
     }
     return rel;
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Store, isMountPoint, type LowerdirStyle } from '@berth/store';
@@ -94,6 +94,19 @@ describe('container root filesystems on overlayfs', () => {
     } finally {
       for (const id of mounted.splice(0)) await store.rootfs.remove(id);
       rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  test('a restrictive umask does not leak into the container root or implied directories', async () => {
+    useRoot('berth-rootfs-');
+    const old = process.umask(0o077);
+    try {
+      const { merged } = await mountImage([layerTar([{ type: 'file', name: 'implied/dir/f', data: 'f', mode: 0o644 }])], 'umask');
+      expect(statSync(merged).mode & 0o777).toBe(0o755);
+      expect(statSync(path.join(merged, 'implied')).mode & 0o777).toBe(0o755);
+      expect(statSync(path.join(merged, 'implied/dir/f')).mode & 0o777).toBe(0o644);
+    } finally {
+      process.umask(old);
     }
   });
 
