@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  containerDeviceRules, createCgroupManager, detectLayout, eventsJson, resourcesFromOci, CgroupLayout, CgroupManager, Resources,
+  cgroupFeatures, containerDeviceRules, createCgroupManager, detectLayout, eventLine, eventsJson, openCgroupManager, resourcesFromOci, watchOom,
+  CgroupLayout, CgroupManager, Resources,
 } from '../../src/cgroups';
 import { exited, gatedShell, leftovers, procCgroups, procState, read, removeParent, testParent } from './real-helpers';
 
@@ -110,14 +111,25 @@ test('create, limit, join, count, freeze, thaw, kill and destroy a real cgroup',
   expect(m.freezerState()).toBe('THAWED');
   expect(procState(sh.pid)).not.toBe('D');
 
-  await m.killAll('SIGKILL');
+  // A later command (kill, delete) rebuilds the manager from the saved paths.
+  const again = openCgroupManager(JSON.parse(JSON.stringify(paths)), layout);
+  expect(again.paths()).toEqual(paths);
+  expect(again.pids()).toEqual([sh.pid]);
+  await again.killAll('SIGKILL');
   expect(await exited(sh.child)).toEqual({ code: null, signal: 'SIGKILL' });
   expect(m.pids()).toEqual([]);
-  await m.destroy();
+  await again.destroy();
   expect(m.exists()).toBe(false);
   for (const dir of Object.values(paths)) expect(fs.existsSync(dir)).toBe(false);
   removeParent(layout, parent);
   expect(leftovers(layout, parent)).toEqual([]);
+});
+
+test('features reports the cgroup versions this host has', () => {
+  if (reason !== undefined || layout === undefined) return;
+  const f = cgroupFeatures(layout);
+  expect(f).toMatchObject({ v1: true, v2: layout.mode === 'hybrid', systemd: false, systemdUser: false });
+  if (layout.v1.has('rdma')) expect(f.rdma).toBe(true);
 });
 
 test('pids.max holds: a fork beyond the limit fails', async () => {
@@ -151,6 +163,14 @@ test('a process above memory.limit_in_bytes is OOM-killed and counted', async ()
   const hasSwapAccounting = fs.existsSync(path.join(o.paths().memory as string, 'memory.memsw.limit_in_bytes'));
   o.set(resourcesFromOci({ memory: { limit, ...(hasSwapAccounting ? { swap: limit } : {}) } }).resources);
   expect(o.oomKillCount()).toBe(0n);
+  const oomEvents: string[] = [];
+  const oomSeen = new Promise<void>((resolve) => {
+    const stop = watchOom(o, () => {
+      oomEvents.push(eventLine('oom', 'oom'));
+      stop();
+      resolve();
+    }, 20);
+  });
   // tail keeps its last 10 lines in memory; 64 MiB without a newline is one line.
   const sh = gatedShell('head -c 67108864 /dev/zero | tail -n 1 > /dev/null; echo "status $?"');
   children.push(sh);
@@ -160,6 +180,8 @@ test('a process above memory.limit_in_bytes is OOM-killed and counted', async ()
   expect(result.code).toBe(0);
   expect(sh.output()).toMatch(/status (137|1)/); // the pipeline's tail died from SIGKILL
   expect(o.oomKillCount()).toBeGreaterThanOrEqual(1n);
+  await oomSeen;
+  expect(oomEvents).toEqual(['{"type":"oom","id":"oom"}']);
   expect(JSON.parse(eventsJson(o.stats())).memory.usage.max).toBeGreaterThan(limit / 2);
   await o.destroy();
   expect(o.exists()).toBe(false);
