@@ -57,6 +57,13 @@ export function defaultSpec(rootless = false): Spec {
   return spec;
 }
 
+function seccomp(): NonNullable<NonNullable<Features['linux']>['seccomp']> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const f = (require('./seccomp') as typeof import('./seccomp')).seccompFeatures();
+  // The compiler knows SCMP_ACT_NOTIFY, but init cannot hand the listener over yet.
+  return { ...f, actions: f.actions.filter((a) => a !== 'SCMP_ACT_NOTIFY') };
+}
+
 /** `features`: what this build supports, and nothing it does not. */
 export function features(): Features {
   return {
@@ -68,7 +75,7 @@ export function features(): Features {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'],
       capabilities: [...CAPABILITIES],
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      seccomp: seccomp(),
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

@@ -106,6 +106,22 @@ const variants: Variant[] = [
   },
   { name: 'mounts of the default spec', args: () => sh("cut -d' ' -f5,6,9 /proc/self/mountinfo | sort") },
   { name: 'sysctl', args: () => ['cat', '/proc/sys/net/ipv4/ip_forward'], edit: (c) => (c.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }) },
+  {
+    name: 'seccomp errno rule, with no_new_privs',
+    args: () => sh('mkdir /tmp/x 2>/dev/null; echo $?; mkdir -p /tmp/y/z 2>&1 | wc -l; echo alive'),
+    edit: (c) => {
+      c.root!.readonly = false;
+      c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+    },
+  },
+  {
+    name: "Docker's default seccomp profile, without no_new_privs",
+    args: () => sh('echo start; unshare -r true 2>/dev/null; echo unshare $?; chroot / true; echo chroot $?; grep Seccomp: /proc/self/status'),
+    edit: (c) => {
+      c.process!.noNewPrivileges = false;
+      c.linux!.seccomp = JSON.parse(fs.readFileSync(path.join(__dirname, 'seccomp', 'fixtures', 'docker-default.json'), 'utf8'));
+    },
+  },
   { name: 'exit code passthrough', args: () => sh('echo out; exit 3') },
   { name: 'no pivot', args: () => sh('ls /; echo $$'), flags: ['--no-pivot'] },
   { name: 'uts, ipc, pid, mount but no network namespace', args: () => sh('ls /sys/class/net | grep -c lo'), edit: (c) => (c.linux!.namespaces = ns(c).filter((x) => x.type !== 'network')) },

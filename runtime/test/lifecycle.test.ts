@@ -39,6 +39,16 @@ describe('lifecycle', () => {
     let st = await state('c1');
     expect(st).toMatchObject({ id: 'c1', status: 'created', pid, bundle });
     expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toContain('sleep'); // still berth-init
+    // CVE-2019-5736: init runs from a sealed memfd, so /proc/PID/exe is not the host binary and cannot be written
+    expect(fs.readlinkSync(`/proc/${pid}/exe`)).toBe('/memfd:berth-init (deleted)');
+    expect(() => {
+      const fd = fs.openSync(`/proc/${pid}/exe`, 'r+');
+      try {
+        fs.writeSync(fd, 'overwritten');
+      } finally {
+        fs.closeSync(fd);
+      }
+    }).toThrow(/ETXTBSY|EPERM/);
 
     expect((await berth(root, ['start', 'c1'])).code).toBe(0);
     st = await state('c1');
@@ -157,10 +167,10 @@ describe('bad input', () => {
   });
 
   test('an unsupported feature is refused, not ignored', async () => {
-    const bundle = s.bundle(['true'], (spec) => (spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }));
+    const bundle = s.bundle(['true'], (spec) => (spec.hooks = { prestart: [{ path: '/bin/true' }] }));
     const r = await berth(root, ['create', '--bundle', bundle, 'bad3']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('$.linux.seccomp: seccomp is not supported by berth-runtime yet');
+    expect(r.stderr).toContain('$.hooks: hooks is not supported by berth-runtime yet');
   });
 
   test('an error inside init names the step and errno; create leaves no state, mount or process', async () => {

@@ -82,6 +82,8 @@ export interface LaunchPlan {
   consoleFd?: number;
   consoleSize?: { height: number; width: number };
   preserveFds: number;
+  /** A compiled filter (struct sock_filter[], host byte order) and SECCOMP_FILTER_FLAG_*. */
+  seccomp?: { program: Buffer; flags: number };
   /** berth-init stays, waits for the process and exits with its status (128+N on signal N). */
   wait: boolean;
 }
@@ -135,6 +137,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.consoleSize) rec('winsize', plan.consoleSize.height, plan.consoleSize.width);
   rec('preserve', plan.preserveFds);
   if (plan.wait) rec('wait');
+  if (plan.seccomp) rec('seccomp', plan.seccomp.flags, plan.seccomp.program.toString('hex'));
   for (const p of parts) {
     if (p.includes('\0')) throw new PlanEncodeError(`plan value contains a NUL byte: ${JSON.stringify(p)}`);
   }

@@ -54,7 +54,6 @@ function refuseUnsupported(config: RuntimeTypes.Spec): void {
   const proc = config.process ?? ({ cwd: '/' } as RuntimeTypes.Process);
   const nonEmpty = (v: unknown) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && v !== '' && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
   if (nonEmpty(linux.uidMappings) || nonEmpty(linux.gidMappings)) refuse('$.linux.uidMappings', 'user namespace id mapping');
-  if (nonEmpty(linux.seccomp)) refuse('$.linux.seccomp', 'seccomp');
   if (nonEmpty(linux.intelRdt)) refuse('$.linux.intelRdt', 'Intel RDT');
   if (nonEmpty(linux.personality)) refuse('$.linux.personality', 'personality');
   if (nonEmpty(linux.timeOffsets)) refuse('$.linux.timeOffsets', 'time namespace offsets');
@@ -236,6 +235,17 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
   if (linux.resources && Object.keys(linux.resources).length) warnings.push('linux.resources are not enforced yet (cgroups come with the next runtime issue)');
   if (linux.cgroupsPath) warnings.push(`linux.cgroupsPath ${linux.cgroupsPath} is not used yet`);
 
+  let seccomp: LaunchPlan['seccomp'];
+  if (linux.seccomp) {
+    // Loaded only for configs that use it: the compiler and its syscall tables are large.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { compileSeccomp } = require('../seccomp') as typeof import('../seccomp');
+    const compiled = compileSeccomp(linux.seccomp);
+    if (compiled.listenerPath !== undefined) throw new ConfigError('$.linux.seccomp.listenerPath: SCMP_ACT_NOTIFY is not supported by berth-runtime yet');
+    if (compiled.unknownNames.length) notes.push(`$.linux.seccomp: unknown syscalls skipped: ${compiled.unknownNames.join(', ')}`);
+    seccomp = { program: compiled.program, flags: compiled.flags };
+  }
+
   const user = proc.user ?? {};
   const plan: LaunchPlan = {
     namespaces,
@@ -269,6 +279,7 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     consoleSize: proc.consoleSize ? { height: proc.consoleSize.height, width: proc.consoleSize.width } : undefined,
     preserveFds: opts.preserveFds,
     wait: opts.wait,
+    seccomp,
   };
   return { plan, warnings, notes };
 }

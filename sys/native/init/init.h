@@ -52,6 +52,7 @@ struct plan {
   unsigned short win_rows, win_cols;
   int preserve_fds;
   int wait; /* stay as the parent and exit with the container's status */
+  void *seccomp; unsigned short seccomp_len; unsigned seccomp_flags; /* struct sock_filter[], or NULL */
 };
 
 extern int sync_fd;
@@ -69,6 +70,7 @@ void setup_system(const struct plan *p);
 void setup_process(const struct plan *p);
 void setup_console(const struct plan *p);
 const char *find_executable(const struct plan *p);
+void load_seccomp(const struct plan *p);
 void wait_and_exec(const struct plan *p, int state_dir_fd, const char *exe) __attribute__((noreturn));
 
 #endif

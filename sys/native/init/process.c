@@ -8,6 +8,8 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +144,12 @@ void setup_system(const struct plan *p) {
     die(errno, "setdomainname %s", p->domainname);
 }
 
+void load_seccomp(const struct plan *p) {
+  if (!p->seccomp) return;
+  struct sock_fprog prog = {.len = p->seccomp_len, .filter = p->seccomp};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) < 0) die(errno, "load seccomp filter");
+}
+
 void setup_process(const struct plan *p) {
   for (int i = 0; i < p->n_rlimits; i++) {
     struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
@@ -154,6 +162,7 @@ void setup_process(const struct plan *p) {
   }
   if (p->cwd && chdir(p->cwd) < 0) die(errno, "chdir %s", p->cwd);
 
+  if (!p->no_new_privs) load_seccomp(p);
   if (p->has_caps) {
     set_caps(p);
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(errno, "keep capabilities");
@@ -188,6 +197,8 @@ void wait_and_exec(const struct plan *p, int state_dir_fd, const char *exe) {
     close(fifo);
     close(state_dir_fd);
   }
+  /* With no_new_privs, as late as possible: the filter then only sees the container's syscalls. */
+  if (p->no_new_privs) load_seccomp(p);
   execve(exe, (char *const *)p->args, (char *const *)p->env);
   fprintf(stderr, "berth-init: exec %s: %s\n", exe, strerror(errno));
   _exit(127);
