@@ -15,3 +15,4 @@ export * from './archive-save';
 export * from './archive-load';
 export * from './login';
 export * from './copy';
+export type { UploadOptions } from './upload';

@@ -2,9 +2,11 @@ import type { Readable } from 'node:stream';
 import { BerthError } from '@berth/spec';
 import type { BlobWriter } from './content';
 import { digestAlgorithm, digestOf, hasherFor, checkDigest } from './digest';
-import { DigestMismatchError, RegistryError, SizeMismatchError, UnsupportedManifestError } from './errors';
+import { DigestMismatchError, SizeMismatchError, UnsupportedManifestError } from './errors';
 import { RegistryTransport, header, isRetryableError, sleep, type TransportOptions } from './transport';
 import { TokenCache } from './auth';
+import type { Credentials } from './docker-config';
+import { uploadBlob, type UploadOptions } from './upload';
 import { MANIFEST_ACCEPT, isSchema1MediaType, type Descriptor, type ImageIndex } from './types';
 
 /** Per-blob progress, for a tool to draw bars. */
@@ -86,7 +88,7 @@ export class RegistryClient {
    * authenticated GET /v2/, through the token server if there is one)
    * without storing them.
    */
-  async checkLogin(registry: string, credentials: import('./docker-config').Credentials): Promise<void> {
+  async checkLogin(registry: string, credentials: Credentials): Promise<void> {
     const probe = new RegistryTransport(registry, { ...this.options, credentials: { get: async () => credentials }, tokenCache: new TokenCache() });
     try {
       const res = await probe.request({ method: 'GET', path: '/v2/', scopes: [], what: `login to ${registry}`, retry: false });
@@ -141,11 +143,12 @@ export class Repository {
     return this.transport.registry;
   }
 
-  private get pull(): string[] {
+  /** Token scopes for reading (pull,push on a push handle). */
+  get pullScopes(): string[] {
     return [`repository:${this.name}:${this.forPush ? 'pull,push' : 'pull'}`];
   }
 
-  private get push(): string[] {
+  get pushScopes(): string[] {
     return [`repository:${this.name}:pull,push`];
   }
 
@@ -164,7 +167,7 @@ export class Repository {
       method: 'HEAD',
       path: this.path('manifests', ref),
       headers: { accept: MANIFEST_ACCEPT.join(', ') },
-      scopes: this.pull,
+      scopes: this.pullScopes,
       accept: [404],
       what: `manifest ${this.name}:${ref}`,
     });
@@ -184,7 +187,7 @@ export class Repository {
       method: 'GET',
       path: this.path('manifests', ref),
       headers: { accept: accept.join(', ') },
-      scopes: this.pull,
+      scopes: this.pullScopes,
       what,
     });
     const chunks: Buffer[] = [];
@@ -233,7 +236,7 @@ export class Repository {
       path: this.path('manifests', ref),
       headers: { 'content-type': mediaType },
       body: () => bytes,
-      scopes: this.push,
+      scopes: this.pushScopes,
       what: `push manifest ${this.name}:${ref}`,
     });
     await res.body.dump();
@@ -259,7 +262,7 @@ export class Repository {
     const res = await this.transport.request({
       method: 'HEAD',
       path: this.path('blobs', checkDigest(digest)),
-      scopes: this.pull,
+      scopes: this.pullScopes,
       accept: [404],
       what: `blob ${digest}`,
     });
@@ -282,7 +285,7 @@ export class Repository {
           method: 'GET',
           path: this.path('blobs', checkDigest(desc.digest)),
           headers: received > 0 ? { range: `bytes=${received}-` } : undefined,
-          scopes: this.pull,
+          scopes: this.pullScopes,
           what,
         });
         const announced = header(res, 'docker-content-digest');
@@ -323,7 +326,7 @@ export class Repository {
       const actual = `${digestAlgorithm(desc.digest)}:${hash.digest('hex')}`;
       if (actual !== desc.digest) throw new DigestMismatchError(desc.digest, actual, what);
       await writer.commit();
-      this.client.blobLocations.set(`${this.registry} ${desc.digest}`, this.name);
+      this.rememberBlob(desc.digest);
       onProgress?.({ digest: desc.digest, state: 'done', done: received, total: desc.size });
     } catch (err) {
       await writer.abort();
@@ -344,161 +347,25 @@ export class Repository {
   }
 
   /**
-   * Makes sure the registry has a blob: HEAD (skip), cross-repository mount
-   * when the blob is known elsewhere on this registry, else upload it
-   * monolithically or in chunks (falling back to monolithic when the
-   * registry refuses PATCH).
+   * Makes sure the registry has a blob: HEAD (skip), cross-repository mount,
+   * or an upload (see upload.ts).
    */
-  async uploadBlob(
+  uploadBlob(
     desc: Descriptor,
     open: (start: number) => Readable,
-    options: { chunkSize?: number; mountFrom?: string; onProgress?: ProgressListener } = {},
+    options: UploadOptions = {},
   ): Promise<'exists' | 'mounted' | 'uploaded'> {
-    const progress = (state: ProgressEvent['state'], done: number): void =>
-      options.onProgress?.({ digest: desc.digest, state, done, total: desc.size });
-    if ((await this.headBlob(desc.digest)) !== undefined) {
-      progress('exists', desc.size);
-      return 'exists';
-    }
-    const from = options.mountFrom ?? this.client.blobLocations.get(`${this.registry} ${desc.digest}`);
-    let session: UploadSession;
-    if (from && from !== this.name) {
-      const res = await this.transport.request({
-        method: 'POST',
-        path: `/v2/${this.name}/blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from)}`,
-        scopes: [...this.push, `repository:${from}:pull`],
-        what: `mount blob ${desc.digest} from ${from}`,
-      });
-      await res.body.dump();
-      if (res.statusCode === 201) {
-        this.remember(desc.digest);
-        progress('mounted', desc.size);
-        return 'mounted';
-      }
-      session = this.session(res, desc);
-    } else {
-      session = await this.startUpload(desc);
-    }
-    if (options.chunkSize) {
-      const chunkSize = Math.max(options.chunkSize, session.minChunk);
-      const done = await this.uploadChunks(desc, session.location, open, chunkSize, progress);
-      if (done) return 'uploaded';
-      session = await this.startUpload(desc); // registry refused PATCH: start afresh
-    }
-    for (let sessions = 1; ; sessions++) {
-      try {
-        const res = await this.transport.request({
-          method: 'PUT',
-          path: withDigest(session.location, desc.digest),
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-          body: () => open(0),
-          scopes: this.push,
-          what: `upload blob ${desc.digest}`,
-        });
-        await res.body.dump();
-        break;
-      } catch (err) {
-        // A PUT cut off half-way can leave the session unusable: start a new one.
-        const stale = err instanceof RegistryError && ['BLOB_UPLOAD_UNKNOWN', 'BLOB_UPLOAD_INVALID'].includes(err.registryCode);
-        if (sessions >= 3 || !(stale || isRetryableError(err))) throw err;
-        session = await this.startUpload(desc);
-      }
-    }
-    this.remember(desc.digest);
-    progress('done', desc.size);
-    return 'uploaded';
+    return uploadBlob(this, desc, open, options);
   }
 
-  private remember(digest: string): void {
+  /** Records that this repository holds a blob, so later pushes elsewhere on the registry can mount it. */
+  rememberBlob(digest: string): void {
     this.client.blobLocations.set(`${this.registry} ${digest}`, this.name);
-  }
-
-  private async startUpload(desc: Descriptor): Promise<UploadSession> {
-    const res = await this.transport.request({
-      method: 'POST',
-      path: `/v2/${this.name}/blobs/uploads/`,
-      scopes: this.push,
-      what: `start upload of ${desc.digest} to ${this.name}`,
-    });
-    await res.body.dump();
-    return this.session(res, desc);
-  }
-
-  /** Where an upload continues, and the smallest chunk the registry takes (OCI-Chunk-Min-Length). */
-  private session(res: { headers: Record<string, string | string[] | undefined>; url: URL }, desc: Descriptor): UploadSession {
-    const min = Number(header(res, 'oci-chunk-min-length'));
-    return { location: this.uploadLocation(res, desc), minChunk: Number.isFinite(min) && min > 0 ? min : 0 };
-  }
-
-  private uploadLocation(res: { headers: Record<string, string | string[] | undefined>; url: URL }, desc: Descriptor): string {
-    const loc = header(res, 'location');
-    if (!loc) throw new RegistryError(`upload of ${desc.digest} to ${this.name}: registry gave no Location`, 0, []);
-    return new URL(loc, res.url).toString();
-  }
-
-  /**
-   * PATCH the blob in chunks. Returns false when the registry does not do
-   * chunked uploads (the caller falls back to one PUT); on 416 asks the
-   * upload's status and continues from where the registry says it is.
-   */
-  private async uploadChunks(
-    desc: Descriptor,
-    location: string,
-    open: (start: number) => Readable,
-    chunkSize: number,
-    progress: (state: ProgressEvent['state'], done: number) => void,
-  ): Promise<boolean> {
-    let offset = 0;
-    let recoveries = 0;
-    while (offset < desc.size) {
-      const end = Math.min(offset + chunkSize, desc.size);
-      const chunk = await readRange(open, offset, end);
-      const res = await this.transport.request({
-        method: 'PATCH',
-        path: location,
-        headers: {
-          'content-type': 'application/octet-stream',
-          'content-range': `${offset}-${end - 1}`,
-          'content-length': String(chunk.length),
-        },
-        body: () => chunk,
-        scopes: this.push,
-        accept: [404, 405, 416, 501],
-        what: `upload chunk ${offset}-${end - 1} of ${desc.digest}`,
-      });
-      await res.body.dump();
-      if (res.statusCode === 416 && recoveries++ < 3) {
-        const status = await this.transport.request({ method: 'GET', path: location, scopes: this.push, what: `upload status of ${desc.digest}` });
-        await status.body.dump();
-        location = this.uploadLocation(status, desc);
-        offset = rangeEnd(header(status, 'range'));
-        continue;
-      }
-      if (res.statusCode >= 400) return false;
-      // OCI-Chunk-Min-Length: the registry wants bigger chunks than ours.
-      const min = Number(header(res, 'oci-chunk-min-length'));
-      if (Number.isFinite(min) && min > chunkSize) chunkSize = min;
-      location = this.uploadLocation(res, desc);
-      const acknowledged = rangeEnd(header(res, 'range'));
-      offset = acknowledged > 0 ? acknowledged : end;
-      progress('uploading', offset);
-    }
-    const res = await this.transport.request({
-      method: 'PUT',
-      path: withDigest(location, desc.digest),
-      headers: { 'content-length': '0' },
-      scopes: this.push,
-      what: `finish upload of ${desc.digest}`,
-    });
-    await res.body.dump();
-    this.remember(desc.digest);
-    progress('done', desc.size);
-    return true;
   }
 
   /** All tags, following `Link` pagination; `pageSize` sets `n`. */
   async tags(options: { pageSize?: number } = {}): Promise<string[]> {
-    return paginate(this.transport, this.path('tags'), 'tags', this.pull, options.pageSize, `tags of ${this.name}`);
+    return paginate(this.transport, this.path('tags'), 'tags', this.pullScopes, options.pageSize, `tags of ${this.name}`);
   }
 
   /**
@@ -512,7 +379,7 @@ export class Repository {
       method: 'GET',
       path: this.path('referrers', digest) + q,
       headers: { accept: 'application/vnd.oci.image.index.v1+json' },
-      scopes: this.pull,
+      scopes: this.pullScopes,
       accept: [404],
       what: `referrers of ${digest}`,
     });
@@ -535,10 +402,6 @@ export class Repository {
   }
 }
 
-interface UploadSession {
-  location: string;
-  minChunk: number;
-}
 
 function mirrorHost(mirror: string): string {
   return mirror.replace(/^https?:\/\//, '').replace(/\/+$/, '');
@@ -549,36 +412,8 @@ function isAborted(err: unknown): boolean {
   return e?.code === 'UND_ERR_ABORTED' || e?.name === 'AbortError' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
-function withDigest(location: string, digest: string): string {
-  const url = new URL(location);
-  url.searchParams.set('digest', digest);
-  return url.toString();
-}
 
-/**
- * `Range: 0-1023` → 1024 (the next byte the registry expects). Distribution
- * reports an empty upload as `0-0`, so that reads as nothing received.
- */
-function rangeEnd(value: string | undefined): number {
-  const m = value && /(\d+)-(\d+)/.exec(value);
-  if (!m || (m[1] === '0' && m[2] === '0')) return 0;
-  return Number(m[2]) + 1;
-}
 
-async function readRange(open: (start: number) => Readable, start: number, end: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let got = 0;
-  const stream = open(start);
-  for await (const c of stream) {
-    const buf = c as Buffer;
-    const take = Math.min(buf.length, end - start - got);
-    chunks.push(buf.subarray(0, take));
-    got += take;
-    if (got >= end - start) break;
-  }
-  stream.destroy();
-  return Buffer.concat(chunks);
-}
 
 /** Drops a response body we will not read; its abort error is expected and not reported. */
 function discard(body: Readable): void {
