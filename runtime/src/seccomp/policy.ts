@@ -122,7 +122,19 @@ export function parseCondition(arg: unknown, field: string): Condition {
   const value = u64(a.value, `${field}.value`);
   let valueTwo = 0n;
   if (a.valueTwo !== undefined && a.valueTwo !== null) valueTwo = u64(a.valueTwo, `${field}.valueTwo`);
+  // libseccomp compares (arg & mask) with (value & mask): bits outside the mask never count.
+  if (op === 'SCMP_CMP_MASKED_EQ') valueTwo &= value;
   return { index, op: op as Operator, value, valueTwo };
+}
+
+/**
+ * The conditions libseccomp keeps for one ABI: a MASKED_EQ whose mask has no
+ * bits in the compared word(s) always holds and is dropped, which can make the
+ * rule unconditional (and then it beats conditional rules).
+ */
+export function effectiveConditions(conds: readonly Condition[], bits: 32 | 64): Condition[] {
+  const word = bits === 64 ? U64_MAX : 0xffffffffn;
+  return conds.filter((c) => !(c.op === 'SCMP_CMP_MASKED_EQ' && (c.value & word) === 0n));
 }
 
 /**
@@ -300,7 +312,7 @@ export function resolvePolicy(seccomp: RuntimeTypes.Seccomp, nativeArch: string)
         if (action === defaultAction) continue;
         const table = perAbi.get(abi) as Map<number, Rule[]>;
         const list = table.get(nr) ?? [];
-        for (const group of splitConditions(conds)) list.push({ action, conditions: group });
+        for (const group of splitConditions(conds)) list.push({ action, conditions: effectiveConditions(group, ARCHES[abi].bits) });
         table.set(nr, list);
       }
       if (!known) unknown.add(name);

@@ -6,7 +6,7 @@ import type { RuntimeTypes } from '@berth/spec';
 import { ARCHES, abiOf } from './arch';
 import { ENOSYS, SECCOMP_RET } from './constants';
 import type { SeccompData } from './evaluate';
-import { actionValue, libseccompOrder, parseCondition, resolveAbis, splitConditions, type Condition } from './policy';
+import { actionValue, effectiveConditions, libseccompOrder, parseCondition, resolveAbis, splitConditions, type Condition } from './policy';
 
 const ALLOW_LIKE = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'];
 
@@ -55,11 +55,14 @@ export function evaluatePolicy(seccomp: RuntimeTypes.Seccomp, data: SeccompData,
   const matching = syscalls
     .map((s, i) => ({ s, action: actionValue(s.action, s.errnoRet, `syscalls[${i}]`) }))
     .filter(({ s, action }) => action !== fallback && s.names.some((n) => table.get(n) === nr));
-  for (const { s, action } of matching) if ((s.args ?? []).length === 0) return action;
   // One entry may be several ORed rules (runc splits conditions on a repeated argument).
   const rules = matching.flatMap(({ s, action }) =>
-    splitConditions((s.args ?? []).map((a, j) => parseCondition(a, `args[${j}]`))).map((conditions) => ({ action, conditions })),
+    splitConditions((s.args ?? []).map((a, j) => parseCondition(a, `args[${j}]`))).map((group) => ({
+      action,
+      conditions: effectiveConditions(group, bits),
+    })),
   );
+  for (const { action, conditions } of rules) if (conditions.length === 0) return action;
   for (const { action, conditions } of libseccompOrder(rules)) if (conditions.every((c) => holds(c, args, bits))) return action;
   return fallback;
 }

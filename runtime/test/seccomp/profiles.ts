@@ -275,6 +275,15 @@ export const PROFILES: ProfileCase[] = [
       sys('getpriority', BADWHICH, 0x35),
     ],
   },
+  {
+    name: 'MASKED_EQ compares value & mask; a zero mask always holds and makes the rule unconditional',
+    profile: allow([
+      { names: ['getpriority'], action: 'SCMP_ACT_ERRNO', errnoRet: 64, args: [arg(1, 'SCMP_CMP_MASKED_EQ', 0x0f, 0x15)] },
+      { names: ['lseek'], action: 'SCMP_ACT_ERRNO', errnoRet: 41, args: [arg(1, 'SCMP_CMP_MASKED_EQ', 0, 0)] },
+      { names: ['lseek'], action: 'SCMP_ACT_ERRNO', errnoRet: 42 },
+    ]),
+    cases: [sys('getpriority', BADWHICH, 0x25), sys('getpriority', BADWHICH, 0x15), sys('getpriority', BADWHICH, 0x26), sys('lseek', BADFD, 7, 0)],
+  },
   ...overlapPairs(),
 ];
 
