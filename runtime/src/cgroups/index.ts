@@ -23,6 +23,8 @@ export { DEFAULT_ALLOWED_DEVICES, containerDeviceRules, cgroupString, deviceRule
 export type { DeviceRule, DeviceType } from './devices/rules';
 export { deviceFilter, BPF_PROG_TYPE_CGROUP_DEVICE, BPF_CGROUP_DEVICE } from './devices/ebpf';
 export type { DeviceFilterAttacher, DeviceFilterProgram, Insn } from './devices/ebpf';
+export { BpfDeviceFilterAttacher, BPF_F_ALLOW_MULTI, BPF_F_REPLACE } from './devices/attach';
+export type { BpfSyscalls } from './devices/attach';
 export { openCgroupManager, cgroupFeatures } from './reopen';
 export { eventLine, watchOom } from './events';
 export { V1Manager } from './v1/manager';

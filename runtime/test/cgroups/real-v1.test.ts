@@ -4,7 +4,7 @@ import {
   cgroupFeatures, containerDeviceRules, createCgroupManager, detectLayout, eventLine, eventsJson, openCgroupManager, resourcesFromOci, watchOom,
   CgroupLayout, CgroupManager, Resources,
 } from '../../src/cgroups';
-import { exited, gatedShell, leftovers, procCgroups, procState, read, removeParent, testParent } from './real-helpers';
+import { exited, gatedShell, leftovers, printed, procCgroups, procState, read, removeParent, testParent } from './real-helpers';
 
 /*
  * The v1 manager against this host's real cgroup v1 hierarchies (root
@@ -123,6 +123,26 @@ test('create, limit, join, count, freeze, thaw, kill and destroy a real cgroup',
   for (const dir of Object.values(paths)) expect(fs.existsSync(dir)).toBe(false);
   removeParent(layout, parent);
   expect(leftovers(layout, parent)).toEqual([]);
+});
+
+test('kill --all of a paused container: a plain signal leaves it paused, SIGKILL still ends it', async () => {
+  if (reason !== undefined || layout === undefined) return;
+  const k = manager('paused');
+  k.create();
+  const sh = gatedShell('trap "" TERM; echo ready; while :; do read _x; done');
+  children.push(sh);
+  k.apply(sh.pid);
+  sh.go();
+  await printed(sh, 'ready');
+  await k.freeze();
+  await k.killAll('SIGTERM');
+  expect(k.freezerState()).toBe('FROZEN');
+  expect(k.pids()).toEqual([sh.pid]);
+  await k.killAll('SIGKILL');
+  expect(await exited(sh.child)).toEqual({ code: null, signal: 'SIGKILL' });
+  expect(k.freezerState()).toBe('THAWED');
+  await k.destroy();
+  expect(k.exists()).toBe(false);
 });
 
 test('features reports the cgroup versions this host has', () => {

@@ -169,15 +169,18 @@ export class V1Manager implements CgroupManager {
    * pid, thaw (a frozen task cannot die), and for SIGKILL repeat until empty.
    */
   async killAll(signal: NodeJS.Signals | number): Promise<void> {
+    const isKill = signal === 'SIGKILL' || signal === 9;
     const canFreeze = this.dirs.has('freezer');
     const wasFrozen = canFreeze && this.freezerState() === 'FROZEN';
     if (canFreeze && !wasFrozen) await this.freeze();
     try {
       for (const pid of this.pids()) signalPid(pid, signal);
     } finally {
-      if (canFreeze) await this.thaw();
+      // A paused container stays paused (its tasks get the signal on resume),
+      // except for SIGKILL: a frozen task cannot die.
+      if (canFreeze && (!wasFrozen || isKill)) await this.thaw();
     }
-    if (signal !== 'SIGKILL' && signal !== 9) return;
+    if (!isKill) return;
     await waitFor(() => {
       const left = this.pids();
       for (const pid of left) signalPid(pid, 'SIGKILL');
