@@ -1,3 +1,16 @@
+/**
+ * cgroups v1, v2 and hybrid for berth-runtime.
+ *
+ * Wiring, in runc's order:
+ *   create:  const { resources, warnings } = resourcesFromOci(spec.linux?.resources);
+ *            const m = createCgroupManager({ id, cgroupsPath: spec.linux?.cgroupsPath, systemdCgroup, deviceFilter });
+ *            m.create(); m.set({ ...resources, devices: containerDeviceRules(resources.devices, spec.linux?.devices) });
+ *            m.apply(initPid)   // before the init runs anything; save m.paths() in the state
+ *   later:   const m = openCgroupManager(saved.paths)
+ *            update -> m.set(...); pause/resume -> m.freeze()/m.thaw(); state "paused" <- m.freezerState() === 'FROZEN'
+ *            events --stats -> eventLine('stats', id, m.stats()); OOM events -> watchOom(m, ...)
+ *            kill --all -> m.killAll(sig); ps -> m.pids(); delete -> m.destroy()
+ */
 import * as path from 'node:path';
 import { CgroupError } from './errors';
 import { CgroupLayout, DetectOptions, detectLayout, ownCgroups } from './detect';
