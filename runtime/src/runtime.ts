@@ -14,6 +14,7 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   noPivot?: boolean;
+  noNewKeyring?: boolean;
   preserveFds?: number;
 }
 
@@ -81,7 +82,7 @@ export class Runtime {
     const bundle = loadBundle(opts.bundle);
     const preserveFds = opts.preserveFds ?? 0;
     // Validate everything before touching the state dir: bad input leaves nothing behind.
-    const probe = { noPivot: opts.noPivot === true, preserveFds, consoleFd: opts.consoleSocket ? -1 : undefined, wait };
+    const probe = { id, noNewKeyring: opts.noNewKeyring === true, noPivot: opts.noPivot === true, preserveFds, consoleFd: opts.consoleSocket ? -1 : undefined, wait };
     buildPlan(bundle, { ...probe, stateDir: '/' });
     let dir: string;
     try {

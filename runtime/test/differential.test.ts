@@ -122,6 +122,17 @@ const variants: Variant[] = [
       c.linux!.seccomp = JSON.parse(fs.readFileSync(path.join(__dirname, 'seccomp', 'fixtures', 'docker-default.json'), 'utf8'));
     },
   },
+  {
+    name: 'a new session keyring named after the container',
+    args: () => sh("grep ' keyring  *_ses.diff-' /proc/keys | grep -c 'perm 3f1b0000'"),
+    edit: (c) => (c.linux!.maskedPaths = c.linux!.maskedPaths!.filter((p) => p !== '/proc/keys')),
+  },
+  {
+    name: '--no-new-keyring',
+    args: () => sh("grep -c ' keyring  *_ses.diff-' /proc/keys"),
+    edit: (c) => (c.linux!.maskedPaths = c.linux!.maskedPaths!.filter((p) => p !== '/proc/keys')),
+    flags: ['--no-new-keyring'],
+  },
   { name: 'exit code passthrough', args: () => sh('echo out; exit 3') },
   { name: 'no pivot', args: () => sh('ls /; echo $$'), flags: ['--no-pivot'] },
   { name: 'uts, ipc, pid, mount but no network namespace', args: () => sh('ls /sys/class/net | grep -c lo'), edit: (c) => (c.linux!.namespaces = ns(c).filter((x) => x.type !== 'network')) },

@@ -82,6 +82,8 @@ export interface LaunchPlan {
   consoleFd?: number;
   consoleSize?: { height: number; width: number };
   preserveFds: number;
+  /** Join a new session keyring with this name, then add permission bits to it. */
+  sessionKeyring?: { name: string; addPermissions: number };
   /** A compiled filter (struct sock_filter[], host byte order) and SECCOMP_FILTER_FLAG_*. */
   seccomp?: { program: Buffer; flags: number };
   /** berth-init stays, waits for the process and exits with its status (128+N on signal N). */
@@ -137,6 +139,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.consoleSize) rec('winsize', plan.consoleSize.height, plan.consoleSize.width);
   rec('preserve', plan.preserveFds);
   if (plan.wait) rec('wait');
+  if (plan.sessionKeyring) rec('keyring', plan.sessionKeyring.name, plan.sessionKeyring.addPermissions.toString(16));
   if (plan.seccomp) rec('seccomp', plan.seccomp.flags, plan.seccomp.program.toString('hex'));
   for (const p of parts) {
     if (p.includes('\0')) throw new PlanEncodeError(`plan value contains a NUL byte: ${JSON.stringify(p)}`);

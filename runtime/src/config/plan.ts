@@ -8,6 +8,9 @@ import type { Bundle } from './load';
 import { CAPABILITIES, MOUNT_FLAGS, MOUNT_PROPAGATION, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS } from './tables';
 
 export interface PlanOptions {
+  /** The container id: names its session keyring unless noNewKeyring. */
+  id?: string;
+  noNewKeyring?: boolean;
   stateDir?: string;
   noPivot: boolean;
   preserveFds: number;
@@ -280,6 +283,8 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     preserveFds: opts.preserveFds,
     wait: opts.wait,
     seccomp,
+    // runc's keyring: "_ses.<id>", with possessor/user search and link added
+    sessionKeyring: opts.noNewKeyring || opts.id === undefined ? undefined : { name: `_ses.${opts.id}`, addPermissions: 0x080b0000 },
   };
   return { plan, warnings, notes };
 }

@@ -36,6 +36,8 @@ struct plan {
   const char *masked[MAX_ITEMS]; int n_masked;
   const char *ro_paths[MAX_ITEMS]; int n_ro_paths;
   const char *hostname, *domainname;
+  const char *keyring; /* join a new session keyring with this name, or NULL */
+  unsigned keyring_perm_bits; /* then add these permission bits to it */
   struct sysctl_entry sysctls[MAX_ITEMS]; int n_sysctls;
   struct rlimit_entry rlimits[64]; int n_rlimits;
   int has_caps; uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;

@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +151,27 @@ void load_seccomp(const struct plan *p) {
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) < 0) die(errno, "load seccomp filter");
 }
 
+/* A session keyring of its own, so the container cannot see the host's keys (as runc). */
+static void join_keyring(const struct plan *p) {
+  long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring);
+  if (key < 0) {
+    if (errno == ENOSYS) return; /* a kernel without keys */
+    die(errno, "join session keyring %s", p->keyring);
+  }
+  char desc[512];
+  long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, desc, sizeof desc - 1);
+  if (n < 0) die(errno, "describe session keyring %s", p->keyring);
+  desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
+  /* "type;uid;gid;perm;description" */
+  char *perm = desc;
+  for (int i = 0; i < 3 && perm; i++) perm = strchr(perm, ';') ? strchr(perm, ';') + 1 : NULL;
+  if (!perm) die_msg("describe session keyring %s: unexpected answer %s", p->keyring, desc);
+  unsigned long bits = strtoul(perm, NULL, 16) | p->keyring_perm_bits;
+  if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, bits) < 0) die(errno, "set permissions of session keyring %s", p->keyring);
+}
+
 void setup_process(const struct plan *p) {
+  if (p->keyring) join_keyring(p);
   for (int i = 0; i < p->n_rlimits; i++) {
     struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
     if (setrlimit(p->rlimits[i].resource, &rl) < 0) die(errno, "setrlimit %d", p->rlimits[i].resource);

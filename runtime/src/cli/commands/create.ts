@@ -10,7 +10,7 @@ export class CreateCommand extends RuntimeCommand {
   consoleSocket = Option.String('--console-socket', { description: 'unix socket that receives the pty master' });
   pidFile = Option.String('--pid-file', { description: 'file to write the process id to' });
   noPivot = Option.Boolean('--no-pivot', false, { description: 'use MS_MOVE and chroot instead of pivot_root' });
-  noNewKeyring = Option.Boolean('--no-new-keyring', false, { description: 'accepted (no session keyring is created)' });
+  noNewKeyring = Option.Boolean('--no-new-keyring', false, { description: 'do not create a new session keyring' });
   preserveFds = Option.String('--preserve-fds', '0', { description: 'pass N additional fds (3..3+N-1) to the container' });
   id = Option.String();
 
@@ -20,6 +20,7 @@ export class CreateCommand extends RuntimeCommand {
       consoleSocket: this.consoleSocket,
       pidFile: this.pidFile,
       noPivot: this.noPivot,
+      noNewKeyring: this.noNewKeyring,
       preserveFds: parseFdCount(this.preserveFds),
     });
   }

@@ -12,7 +12,7 @@ export class RunCommand extends RuntimeCommand {
   keep = Option.Boolean('--keep', false, { description: 'keep the container state after it exits' });
   pidFile = Option.String('--pid-file', { description: 'file to write the process id to' });
   noPivot = Option.Boolean('--no-pivot', false, { description: 'use MS_MOVE and chroot instead of pivot_root' });
-  noNewKeyring = Option.Boolean('--no-new-keyring', false, { description: 'accepted (no session keyring is created)' });
+  noNewKeyring = Option.Boolean('--no-new-keyring', false, { description: 'do not create a new session keyring' });
   preserveFds = Option.String('--preserve-fds', '0', { description: 'pass N additional fds (3..3+N-1) to the container' });
   id = Option.String();
 
@@ -24,6 +24,7 @@ export class RunCommand extends RuntimeCommand {
       keep: this.keep,
       pidFile: this.pidFile,
       noPivot: this.noPivot,
+      noNewKeyring: this.noNewKeyring,
       preserveFds: parseFdCount(this.preserveFds),
     });
   }
