@@ -167,9 +167,10 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, archive: strin
       else if (key === 'mtime') header.mtime = Number(value.toString('ascii'));
       else if (key.startsWith(XATTR_PREFIX)) header.xattrs.set(key.slice(XATTR_PREFIX.length), value);
     }
-    for (const [k, v] of [['size', header.size], ['uid', header.uid], ['gid', header.gid], ['mtime', header.mtime]] as const) {
-      if (!Number.isFinite(v) || v < 0) throw new LayerError(`${archive}: entry "${header.name}" has an invalid PAX ${k}`, header.name);
+    for (const [k, v] of [['size', header.size], ['uid', header.uid], ['gid', header.gid]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new LayerError(`${archive}: entry "${header.name}" has an invalid PAX ${k}`, header.name);
     }
+    if (!Number.isFinite(header.mtime)) throw new LayerError(`${archive}: entry "${header.name}" has an invalid PAX mtime`, header.name);
     // only regular files carry data; header-only types ignore their size field, as Go's reader does
     const dataSize = header.type === 'file' ? header.size : 0;
     const padding = Math.ceil(dataSize / BLOCK) * BLOCK - dataSize;
