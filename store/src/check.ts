@@ -13,7 +13,7 @@ import type { StoreLayout } from './layout';
 import { readLeases } from './lease';
 import { processStartTime, withLock } from './lock';
 import { isMountPoint } from './rootfs';
-import { shortLinkName } from './snapshots';
+import { chainIdOfDirName, shortLinkName } from './snapshots';
 import type { Store } from './store';
 
 export type ProblemKind =
@@ -126,9 +126,10 @@ async function checkLocked(store: Store, options: CheckOptions): Promise<CheckRe
     for (const name of await ls(L.snapshots)) {
       if (name.startsWith(TEMP_PREFIX)) continue;
       const dir = path.join(L.snapshots, name);
-      const info = /^[0-9a-f]{64}$/.test(name) ? await store.snapshots.get(`sha256:${name}`).catch(() => undefined) : undefined;
+      const chainId = chainIdOfDirName(name);
+      const info = chainId === undefined ? undefined : await store.snapshots.get(chainId).catch(() => undefined);
       const hasFs = await fs.stat(path.join(dir, 'fs')).then((s) => s.isDirectory(), () => false);
-      if (!info || !hasFs || info.chainId !== `sha256:${name}`) {
+      if (!info || !hasFs || info.chainId !== chainId) {
         if (problems.some((p) => p.subject === dir)) continue;
         await note('incomplete-snapshot', dir, 'snapshot without valid meta.json or fs/', rmrf(dir));
         changed = repair;

@@ -15,7 +15,7 @@ export { readTar, parsePax } from './tar/reader';
 export type { TarEntry, TarEntryType, TarHeader } from './tar/reader';
 export { encodeHeader, padding as tarPadding, trailer as tarTrailer } from './tar/writer';
 export type { WriteHeader } from './tar/writer';
-export { Snapshots, chainIds, shortLinkName } from './snapshots';
+export { Snapshots, chainIds, chainIdOfDirName, shortLinkName, snapshotDirName } from './snapshots';
 export type { LayerSource, SnapshotInfo } from './snapshots';
 export { RootfsManager, MOUNT_DATA_MAX, isMountPoint } from './rootfs';
 export type { LowerdirStyle, RootfsInfo, RootfsPaths } from './rootfs';

@@ -1,6 +1,6 @@
 /**
  * Layer snapshots: each layer unpacked once, in overlay form, into
- * `snapshots/<chain ID hex>/fs`, keyed by its chain ID (image-spec: the
+ * `snapshots/<chain ID hex>/fs` (see snapshotDirName), keyed by its chain ID (image-spec: the
  * chain ID of layer n is sha256(chainID(n-1) + " " + diffID(n))), so images
  * sharing a base share its snapshots. A snapshot is unpacked into a temp dir
  * and renamed into place only when complete and verified; a concurrent
@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { digestOf, parseDigest, validateDigest, type Digest } from '@berth/spec';
+import { digestOf, isDigest, parseDigest, validateDigest, type Digest } from '@berth/spec';
 import { TEMP_PREFIX, tempName, writeFileAtomic } from './atomic';
 import { NotFoundError, StoreError } from './errors';
 import { StoreLayout } from './layout';
@@ -48,6 +48,24 @@ export interface LayerSource {
   open(): Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }>;
 }
 
+/**
+ * The directory name of a snapshot: the hex of its chain ID, prefixed by the
+ * algorithm when it is not sha256 (a base layer's chain ID is its diff ID,
+ * which may in principle be sha512).
+ */
+export function snapshotDirName(chainId: string): string {
+  const { algorithm, hex } = parseDigest(chainId);
+  return algorithm === 'sha256' ? hex : `${algorithm}-${hex}`;
+}
+
+/** The chain ID a snapshot directory name stands for; undefined for anything else. */
+export function chainIdOfDirName(name: string): Digest | undefined {
+  const m = /^(?:(sha512)-)?([0-9a-f]+)$/.exec(name);
+  if (!m) return undefined;
+  const digest = `${m[1] ?? 'sha256'}:${m[2]}`;
+  return isDigest(digest) ? digest : undefined;
+}
+
 /** Short, fixed-length name for a snapshot's `l/` link: no ':' or ',' and much shorter than the full path. */
 export function shortLinkName(chainId: string): string {
   return createHash('sha256').update(chainId).digest('hex').slice(0, 16);
@@ -61,7 +79,7 @@ export class Snapshots {
   }
 
   dir(chainId: string): string {
-    return this.layout.snapshot(parseDigest(chainId).hex);
+    return this.layout.snapshot(snapshotDirName(chainId));
   }
 
   /** The overlay lowerdir of a snapshot. */
@@ -184,8 +202,9 @@ export class Snapshots {
     const names = await fs.readdir(this.layout.snapshots).catch(() => [] as string[]);
     const out: SnapshotInfo[] = [];
     for (const name of names) {
-      if (name.startsWith(TEMP_PREFIX) || !/^[0-9a-f]{64}$/.test(name)) continue;
-      const info = await this.get(`sha256:${name}`).catch(() => undefined);
+      const chainId = name.startsWith(TEMP_PREFIX) ? undefined : chainIdOfDirName(name);
+      if (chainId === undefined) continue;
+      const info = await this.get(chainId).catch(() => undefined);
       if (info) out.push(info);
     }
     return out;

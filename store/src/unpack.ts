@@ -30,7 +30,7 @@ import {
   writeSync,
 } from 'node:fs';
 import * as path from 'node:path';
-import { Digester, DigestMismatchError, validateDigest, type Digest } from '@berth/spec';
+import { Digester, DigestMismatchError, parseDigest, validateDigest, type Digest } from '@berth/spec';
 import { S_IF, getXattr, mknod, setXattr } from '@berth/sys';
 import { decompress, type Compression } from './decompress';
 import { BreakoutError, LayerError } from './errors';
@@ -294,7 +294,7 @@ export async function unpackLayer(
   const { layer } = options;
   const expected = options.diffId === undefined ? undefined : validateDigest(options.diffId);
   const { compression, data } = await decompress(source, layer);
-  const digester = new Digester();
+  const digester = new Digester(expected === undefined ? 'sha256' : parseDigest(expected).algorithm);
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of data) {
       digester.update(chunk);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { DigestMismatchError, digestOf, type Digest } from '@berth/spec';
-import { BreakoutError, NotFoundError, Store, chainIds } from '@berth/store';
+import { BreakoutError, NotFoundError, Store, chainIdOfDirName, chainIds, snapshotDirName } from '@berth/store';
 import { layerTar } from './helpers/layers';
 
 let root = '';
@@ -35,6 +35,16 @@ describe('snapshots', () => {
     expect(chain[0]).toBe(d[0]);
     expect(chain[1]).toBe(digestOf(`${d[0]} ${d[1]}`));
     expect(chain[2]).toBe(digestOf(`${chain[1]} ${d[2]}`));
+  });
+
+  test('a sha512 diff ID names a base snapshot that list, GC and check handle', async () => {
+    const tar = layerTar([{ type: 'file', name: 'a', data: 'a' }]);
+    const diffId = digestOf(tar, 'sha512');
+    await store.snapshots.ensure(source(tar, diffId));
+    expect(snapshotDirName(diffId)).toBe(`sha512-${diffId.slice(7)}`);
+    expect(chainIdOfDirName(snapshotDirName(diffId))).toBe(diffId);
+    expect((await store.snapshots.list()).map((s) => s.chainId)).toEqual([diffId]);
+    expect((await store.check()).problems).toEqual([]);
   });
 
   test('each layer is unpacked once; child after parent', async () => {
