@@ -10,6 +10,7 @@ APT_PACKAGES=(
   busybox-static   # fixture images are built from it
   runc skopeo umoci # reference tools, used as oracles in differential tests
   docker-registry apache2-utils openssl # the distribution registry on loopback, htpasswd, test CA
+  zstd tar           # zstd layers (Node 20 has no zstd)
   iptables iproute2 uidmap
 )
 
