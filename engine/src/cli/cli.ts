@@ -1,10 +1,13 @@
-import { Builtins, Cli, type BaseContext } from 'clipanion';
+import { Builtins, Cli } from 'clipanion';
 import { BuildCommand } from './commands/build';
+import { PullCommand } from './commands/pull';
 import { VersionCommand } from './commands/version';
+import type { BerthContext } from './context';
+import { GlobalOptionError, parseGlobalOptions } from './global-options';
 import { berthVersion } from '../version';
 
-export function createCli(): Cli<BaseContext> {
-  const cli = new Cli({
+export function createCli(): Cli<BerthContext> {
+  const cli = new Cli<BerthContext>({
     binaryLabel: 'berth',
     binaryName: 'berth',
     binaryVersion: berthVersion(),
@@ -14,18 +17,31 @@ export function createCli(): Cli<BaseContext> {
   cli.register(Builtins.HelpCommand);
   cli.register(VersionCommand);
   cli.register(BuildCommand);
+  cli.register(PullCommand);
   return cli;
 }
 
 /** Docker's exit status for a command line it cannot parse (the command never ran). */
 export const EXIT_USAGE = 125;
 
-/** Runs `berth <argv>` and resolves to the exit code. */
-export async function runCli(argv: readonly string[], context: Partial<BaseContext> = {}): Promise<number> {
+/**
+ * Runs `berth [--root DIR] <argv>` and resolves to the exit code. The store
+ * root is `--root`, else BERTH_ROOT, else /var/lib/berth.
+ */
+export async function runCli(argv: readonly string[], context: Partial<BerthContext> = {}): Promise<number> {
   const cli = createCli();
-  const ctx = { ...Cli.defaultContext, ...context };
+  const base = { ...Cli.defaultContext, ...context };
+  let globals;
+  try {
+    globals = parseGlobalOptions(argv);
+  } catch (err) {
+    if (!(err instanceof GlobalOptionError)) throw err;
+    base.stderr.write(`berth: ${err.message}\nSee 'berth --help'.\n`);
+    return EXIT_USAGE;
+  }
+  const ctx: BerthContext = { ...base, root: context.root ?? globals.root };
   // Like `docker` alone: the usage, successfully.
-  const args = argv.length === 0 ? ['--help'] : [...argv];
+  const args = globals.rest.length === 0 ? ['--help'] : globals.rest;
   try {
     cli.process(args, ctx);
   } catch (err) {

@@ -1,9 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'clipanion';
+import type { BerthContext } from '../context';
 
 /** `berth build`: for now only `--check` (parse and check a Dockerfile without building). */
-export class BuildCommand extends Command {
+export class BuildCommand extends Command<BerthContext> {
   static override paths = [['build']];
   static override usage = Command.Usage({
     description: 'Build an image from a Dockerfile',

@@ -1,8 +1,9 @@
 import { Command } from 'clipanion';
+import type { BerthContext } from '../context';
 import { berthVersion } from '../../version';
 
 /** `berth --version`, worded as `docker --version`. */
-export class VersionCommand extends Command {
+export class VersionCommand extends Command<BerthContext> {
   static override paths = [['--version'], ['-v']];
   static override usage = Command.Usage({ description: 'Print version information and quit' });
 

@@ -1,0 +1,32 @@
+import type { BaseContext } from 'clipanion';
+import type { RegistryClient } from '@berth/registry-client';
+import type { Store } from '@berth/store';
+
+/** What every command gets besides stdio: the global options, resolved once. */
+export interface BerthContext extends BaseContext {
+  /** `--root DIR` if given; else the store falls back to BERTH_ROOT, then /var/lib/berth. */
+  root: string | undefined;
+}
+
+/** The store under the chosen root; loaded lazily so `berth --help` stays fast. */
+export async function openStore(ctx: BerthContext): Promise<Store> {
+  const { Store: StoreClass } = await import('@berth/store');
+  const { mkdir } = await import('node:fs/promises');
+  const store = new StoreClass({ root: ctx.root });
+  // A fresh root (first use, or a test's temp dir) is created as dockerd creates its data root.
+  await mkdir(store.root, { recursive: true, mode: 0o711 });
+  return store;
+}
+
+/**
+ * A registry client with the user's credentials (`$DOCKER_CONFIG/config.json`
+ * or ~/.docker/config.json) and the docker.io mirrors of `BERTH_REGISTRY_MIRRORS`.
+ */
+export async function openRegistry(env: NodeJS.ProcessEnv = process.env): Promise<RegistryClient> {
+  const { RegistryClient: Client, DockerConfig } = await import('@berth/registry-client');
+  const mirrors = (env['BERTH_REGISTRY_MIRRORS'] ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
+  return new Client({ credentials: new DockerConfig(), mirrors });
+}

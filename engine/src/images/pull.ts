@@ -1,0 +1,80 @@
+/**
+ * `berth pull`: an image from a registry into the store: blobs (under a
+ * lease, so a concurrent GC cannot take them), layer snapshots, then the
+ * index entry last, so an image is named only once it is complete.
+ */
+import { chainIds } from '@berth/store';
+import { pullImage, type ProgressEvent, type RegistryClient } from '@berth/registry-client';
+import { validateDigest, type ImageReference } from '@berth/spec';
+import type { Store } from '@berth/store';
+import { StoreContent } from './store-content';
+
+export type LayerStatus = 'pulling' | 'exists' | 'downloading' | 'verifying' | 'downloaded' | 'extracting' | 'complete';
+
+export interface PullListener {
+  /** A layer's state changed or it made progress (bytes done of total). */
+  layer(digest: string, status: LayerStatus, done: number, total: number): void;
+}
+
+export interface PullResult {
+  /** The digest Docker shows on the `Digest:` line (the index's, when the tag names one). */
+  digest: string;
+  manifestDigest: string;
+  /** False when the tag already named this image. */
+  updated: boolean;
+}
+
+export async function pullIntoStore(
+  store: Store,
+  client: RegistryClient,
+  ref: ImageReference,
+  options: { platform?: string; listener?: PullListener } = {},
+): Promise<PullResult> {
+  const before = await store.images.get(ref.toString());
+  return store.withLease(async (lease) => {
+    const sink = new StoreContent(store, (d) => lease.protect(d));
+    const listener = options.listener;
+    // The first blob the pull announces is the image config, which Docker does not show as a layer.
+    let config: string | undefined;
+    const onProgress = (e: ProgressEvent): void => {
+      config ??= e.digest;
+      if (e.digest === config || !listener) return;
+      const status: LayerStatus | undefined = {
+        waiting: 'pulling',
+        exists: 'exists',
+        mounted: 'exists',
+        downloading: 'downloading',
+        uploading: undefined,
+        retrying: 'downloading',
+        done: 'downloaded',
+      }[e.state] as LayerStatus | undefined;
+      if (status === 'downloaded') listener.layer(e.digest, 'verifying', e.done, e.total);
+      if (status) listener.layer(e.digest, status, e.done, e.total);
+    };
+    const pulled = await pullImage(client, ref, sink, { platform: options.platform, onProgress });
+    const manifestDigest = pulled.descriptor.digest;
+    const cfg = await store.config(pulled.manifest.config.digest);
+    const diffIds = cfg.rootfs.diff_ids.map((d) => validateDigest(d));
+    const chain = chainIds(diffIds);
+    await lease.protect(...chain);
+    for (const [i, layer] of pulled.manifest.layers.entries()) {
+      const { unpacked } = await store.snapshots.ensure({
+        chainId: chain[i],
+        diffId: diffIds[i],
+        parent: i === 0 ? null : chain[i - 1],
+        layer: layer.digest,
+        open: () => store.content.open(layer.digest),
+      });
+      if (unpacked) listener?.layer(layer.digest, 'complete', layer.size, layer.size);
+    }
+    const digest = pulled.indexDigest ?? manifestDigest;
+    const refs: ImageReference[] = ref.digest === undefined ? [ref] : [];
+    // The store keeps repo digests of the manifest it holds; an index digest names no stored image.
+    if (digest === manifestDigest) refs.push(ref.withoutTagOrDigest().withDigest(digest));
+    await store.images.add(
+      { digest: validateDigest(manifestDigest), mediaType: pulled.descriptor.mediaType, size: pulled.descriptor.size, config: validateDigest(pulled.manifest.config.digest) },
+      refs,
+    );
+    return { digest, manifestDigest, updated: before?.digest !== manifestDigest };
+  });
+}

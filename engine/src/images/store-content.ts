@@ -1,0 +1,111 @@
+/**
+ * The registry client reads and writes through `ContentSink` /
+ * `ContentSource`; the store has its own content store. This adapter joins
+ * them, so pulls, pushes, saves and loads go straight to and from
+ * `<root>/blobs` with the store's verification (digest and size checked
+ * before a blob gets its name).
+ */
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import type { BlobWriter, ContentStore as RegistryContent, Descriptor } from '@berth/registry-client';
+import type { Store } from '@berth/store';
+
+export class StoreContent implements RegistryContent {
+  constructor(
+    private readonly store: Store,
+    /** Called with each digest before it is written, so a lease can protect it from GC. */
+    private readonly beforeWrite: (digest: string) => Promise<void> = async () => {},
+  ) {}
+
+  has(digest: string): Promise<boolean> {
+    return this.store.content.has(digest);
+  }
+
+  async writer(desc: Descriptor): Promise<BlobWriter> {
+    await this.beforeWrite(desc.digest);
+    return new IngestWriter(this.store, desc);
+  }
+
+  readBlob(digest: string): Promise<Buffer> {
+    return this.store.content.readBytes(digest);
+  }
+
+  openBlob(digest: string, start = 0): Readable {
+    // The store opens asynchronously; hand out a stream at once and feed it.
+    const out = new PassThrough({ highWaterMark: 1 << 20 });
+    void (async () => {
+      try {
+        let skip = start;
+        for await (const chunk of await this.store.content.open(digest)) {
+          let buf = chunk as Buffer;
+          if (skip > 0) {
+            const n = Math.min(skip, buf.length);
+            buf = buf.subarray(n);
+            skip -= n;
+            if (buf.length === 0) continue;
+          }
+          if (!out.write(buf)) await once(out, 'drain');
+        }
+        out.end();
+      } catch (err) {
+        out.destroy(err as Error);
+      }
+    })();
+    return out;
+  }
+
+  async blobSize(digest: string): Promise<number> {
+    return (await this.store.content.stat(digest)).size;
+  }
+}
+
+/** Streams chunks into `store.content.ingest`, which verifies and renames at the end. */
+class IngestWriter implements BlobWriter {
+  private pass!: PassThrough;
+  private done!: Promise<unknown>;
+  private failure: Error | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly desc: Descriptor,
+  ) {
+    this.start();
+  }
+
+  private start(): void {
+    this.failure = undefined;
+    const pass = new PassThrough({ highWaterMark: 1 << 20 });
+    this.pass = pass;
+    this.done = this.store.content.ingest(pass, { digest: this.desc.digest, size: this.desc.size }).catch((err: unknown) => {
+      if (this.pass === pass) this.failure = err as Error;
+      throw err;
+    });
+    this.done.catch(() => {}); // observed in commit; aborted ingests are expected to fail
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.pass.write(chunk)) await Promise.race([once(this.pass, 'drain'), this.done]);
+    if (this.failure) throw this.failure;
+  }
+
+  async truncate(): Promise<void> {
+    this.pass.destroy(new Error('restarted'));
+    await this.done.catch(() => {});
+    this.start();
+  }
+
+  async commit(): Promise<void> {
+    this.pass.end();
+    await this.done;
+    this.finished = true;
+  }
+
+  async abort(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.pass.destroy(new Error('aborted'));
+    await this.done.catch(() => {});
+  }
+}

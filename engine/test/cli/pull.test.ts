@@ -1,0 +1,80 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { startRegistry, type TestRegistry } from '../../../registry-client/test/helpers/registry';
+import { berth, buildCli, rmrf, seedImage, tempDir } from '../helpers';
+
+let registry: TestRegistry;
+let root: string;
+
+beforeAll(async () => {
+  buildCli();
+  registry = await startRegistry();
+  await seedImage(registry.host, 'busybox');
+  await seedImage(registry.host, 'library/busybox', '1.36');
+}, 120_000);
+
+afterAll(async () => {
+  await registry?.stop();
+});
+
+beforeEach(() => {
+  root = tempDir('berth-engine-root-');
+});
+afterEach(() => rmrf(root));
+
+describe('berth pull', () => {
+  it("prints Docker's plain lines when stdout is not a terminal, and stores blobs, snapshots and the index entry", async () => {
+    const ref = `${registry.host}/busybox`;
+    const r = await berth(['--root', root, 'pull', ref]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 2)).toEqual(['Using default tag: latest', 'latest: Pulling from busybox']);
+    const layer = lines[2].slice(0, 12);
+    expect(layer).toMatch(/^[0-9a-f]{12}$/);
+    expect(lines.slice(2, 6)).toEqual([
+      `${layer}: Pulling fs layer`,
+      `${layer}: Verifying Checksum`,
+      `${layer}: Download complete`,
+      `${layer}: Pull complete`,
+    ]);
+    expect(lines[6]).toMatch(/^Digest: sha256:[0-9a-f]{64}$/);
+    expect(lines.slice(7)).toEqual([`Status: Downloaded newer image for ${ref}:latest`, `${ref}:latest`]);
+
+    const index = JSON.parse(readFileSync(path.join(root, 'images.json'), 'utf8')) as { tags: Record<string, string> };
+    const digest = lines[6].slice('Digest: '.length);
+    expect(index.tags[`${ref}:latest`]).toBe(digest);
+    expect(existsSync(path.join(root, 'blobs/sha256', digest.slice(7)))).toBe(true);
+    const snapshots = readdirSync(path.join(root, 'snapshots')).filter((n) => !n.startsWith('.'));
+    expect(snapshots).toHaveLength(1);
+    expect(existsSync(path.join(root, 'snapshots', snapshots[0], 'fs/bin/busybox'))).toBe(true);
+
+    // Again: nothing to fetch, no layer lines, as docker says it.
+    const again = await berth(['--root', root, 'pull', `${ref}:latest`]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(
+      ['latest: Pulling from busybox', lines[6], `Status: Image is up to date for ${ref}:latest`, `${ref}:latest`, ''].join('\n'),
+    );
+  });
+
+  it('-q prints only the reference; BERTH_ROOT chooses the root and BERTH_REGISTRY_MIRRORS serves docker.io', async () => {
+    const r = await berth(['pull', '-q', 'busybox:1.36'], {
+      env: { BERTH_ROOT: root, BERTH_REGISTRY_MIRRORS: `http://${registry.host}` },
+    });
+    expect(r).toEqual({ code: 0, stdout: 'docker.io/library/busybox:1.36\n', stderr: '' });
+    const index = JSON.parse(readFileSync(path.join(root, 'images.json'), 'utf8')) as { tags: Record<string, string> };
+    expect(Object.keys(index.tags)).toEqual(['docker.io/library/busybox:1.36']);
+  });
+
+  it('fails with exit 1 and one Error line for a missing image, 125 for bad usage', async () => {
+    const missing = await berth(['--root', root, 'pull', `${registry.host}/nothing:here`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^Error: .*nothing/);
+    expect(missing.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(existsSync(path.join(root, 'images.json'))).toBe(false);
+
+    expect((await berth(['--root', root, 'pull'])).code).toBe(125);
+    expect((await berth(['--root', root, 'pull', '--bogus', 'x'])).code).toBe(125);
+    expect((await berth(['--root'])).code).toBe(125);
+  });
+});
