@@ -107,10 +107,18 @@ class Emitter {
     const bad = asm.label();
     const has64 = abis.includes('x86_64');
     const has32 = abis.includes('x32');
+    // nr -1 (a tracer skipping the call) is no x32 call to libseccomp, but it
+    // has the X32 bit for runc's stub: x86_64 rules, no ENOSYS stub.
+    const skipped = has64 && !has32 ? asm.label() : undefined;
+    if (skipped !== undefined) {
+      const other = asm.label();
+      asm.jump('jeq', 0xffffffff, skipped, other);
+      asm.bind(other);
+    }
     asm.jump('jset', X32_SYSCALL_BIT, has32 ? l32 : bad, has64 ? l64 : bad);
     if (has64) {
       asm.bind(l64);
-      this.abi('x86_64');
+      this.abi('x86_64', skipped);
     }
     if (has32) {
       asm.bind(l32);
@@ -122,8 +130,8 @@ class Emitter {
     }
   }
 
-  /** Code for one ABI; A holds the syscall number. */
-  private abi(abi: ArchName): void {
+  /** Code for one ABI; A holds the syscall number. `afterStub` is bound past runc's ENOSYS stub. */
+  private abi(abi: ArchName, afterStub?: Label): void {
     const { asm, policy } = this;
     const last = policy.enosysAbove.get(abi);
     if (last !== undefined) {
@@ -134,6 +142,7 @@ class Emitter {
       asm.ret(SECCOMP_RET.ERRNO | ENOSYS);
       asm.bind(known);
     }
+    if (afterStub !== undefined) asm.bind(afterStub);
     const rules = policy.rules.get(abi) ?? new Map<number, readonly Rule[]>();
     this.tree(segments(rules), ARCHES[abi].bits);
   }

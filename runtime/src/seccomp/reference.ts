@@ -35,7 +35,13 @@ function holds(c: Condition, args: readonly bigint[], bits: 32 | 64): boolean {
 /** What the profile decides for one syscall: the SECCOMP_RET_* value the filter must return. */
 export function evaluatePolicy(seccomp: RuntimeTypes.Seccomp, data: SeccompData, nativeArch: string = process.arch): number {
   const { abis, listed } = resolveAbis(seccomp, nativeArch);
-  const abi = abiOf(data.arch, data.nr);
+  let abi = abiOf(data.arch, data.nr);
+  // nr -1 counts as x86_64 when the filter has no x32 part (libseccomp), past runc's stub.
+  let skipped = false;
+  if (abi === 'x32' && data.nr >>> 0 === 0xffffffff && !abis.includes('x32')) {
+    abi = 'x86_64';
+    skipped = true;
+  }
   if (abi === undefined || !abis.includes(abi)) return SECCOMP_RET.KILL_THREAD;
   const { table, bits } = ARCHES[abi];
   const nr = data.nr >>> 0;
@@ -46,7 +52,7 @@ export function evaluatePolicy(seccomp: RuntimeTypes.Seccomp, data: SeccompData,
   // runc's -ENOSYS stub for numbers above every syscall the profile names.
   const stub =
     !ALLOW_LIKE.includes(seccomp.defaultAction) && !(seccomp.defaultAction === 'SCMP_ACT_ERRNO' && seccomp.defaultErrnoRet === ENOSYS);
-  if (stub && listed.includes(abi)) {
+  if (stub && listed.includes(abi) && !skipped) {
     let max = 0;
     for (const s of syscalls) for (const n of s.names) max = Math.max(max, table.get(n) ?? 0);
     if (max > 0 && nr > max) return (SECCOMP_RET.ERRNO | ENOSYS) >>> 0;

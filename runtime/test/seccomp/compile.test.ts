@@ -57,6 +57,13 @@ describe('compileSeccomp on Docker\'s default profile', () => {
     expect(evaluate(compiled.program, { nr: 11, arch: I386 })).toBe(SECCOMP_RET.ALLOW); // execve on i386
     expect(evaluate(compiled.program, { nr: 520 | X32_SYSCALL_BIT, arch: X86_64 })).toBe(SECCOMP_RET.ALLOW); // x32 execve
     expect(evaluate(compiled.program, { nr: 0, arch: AUDIT_ARCH.AARCH64 })).toBe(SECCOMP_RET.KILL_THREAD);
+    // nr -1 is x86_64's (the default here), not a foreign x32 call, even without SCMP_ARCH_X32
+    const only64 = compileSeccomp(
+      { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] },
+      { nativeArch: 'x64' },
+    ).program;
+    expect(evaluate(only64, { nr: 0xffffffff, arch: X86_64 })).toBe(ERRNO(1)); // and not runc's ENOSYS
+    expect(evaluate(only64, { nr: 0x40000027, arch: X86_64 })).toBe(SECCOMP_RET.KILL_THREAD);
     // personality(0xffffffff) is allowed, personality(1) is not; clone without namespace flags only
     expect(evaluate(compiled.program, { nr: 135, arch: X86_64, args: [0xffffffffn] })).toBe(SECCOMP_RET.ALLOW);
     expect(evaluate(compiled.program, { nr: 135, arch: X86_64, args: [1n] })).toBe(ERRNO(1));

@@ -103,7 +103,7 @@ export const PROFILES: ProfileCase[] = [
   {
     name: 'default ERRNO with architectures (runc ENOSYS stub)',
     profile: strict(13, ['lseek'], { architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }),
-    cases: [sys('lseek', BADFD, 0, 0), sys('mount', 0, 0, 0, 0, 0), '1000', '460', x32('getpid'), x32('lseek', BADFD, 0, 0)],
+    cases: [sys('lseek', BADFD, 0, 0), sys('mount', 0, 0, 0, 0, 0), '1000', '460', x32('getpid'), x32('lseek', BADFD, 0, 0), '0xffffffff'],
   },
   {
     name: 'EQ',
@@ -210,7 +210,7 @@ export const PROFILES: ProfileCase[] = [
       defaultErrnoRet: undefined,
       architectures: ['SCMP_ARCH_X86_64'],
     },
-    cases: [sys('getpid'), sys('lseek', BADFD, 0, 0), '1000', x32('getpid')],
+    cases: [sys('getpid'), sys('lseek', BADFD, 0, 0), '1000', x32('getpid'), '0xffffffff'],
   },
   {
     name: 'x86_64 only: x32 calls get the bad-arch action',
