@@ -69,13 +69,12 @@ export class Assembler {
     // Size of each item in instructions; jumps only ever grow, so this converges.
     const size: number[] = items.map((it) => (it.kind === 'label' ? 0 : 1));
     const at = new Array<number>(this.nextLabel).fill(-1);
-    const place = (): number => {
+    const place = (): void => {
       let pc = 0;
       items.forEach((it, i) => {
         if (it.kind === 'label') at[it.label] = pc;
         pc += size[i];
       });
-      return pc;
     };
     for (;;) {
       place();
@@ -109,7 +108,7 @@ export class Assembler {
         const t = at[it.jt];
         const f = at[it.jf];
         const s = size[i];
-        // Laid out as: jcond; [ja t]; [ja f] padded to the size found above.
+        // Laid out as: jcond; [ja t]; [ja f], in the size found above.
         if (s === 1) {
           out.push({ code, jt: u8(t - (pc + 1)), jf: u8(f - (pc + 1)), k: it.k });
         } else if (s === 2 && t - (pc + 1) <= 255) {
@@ -124,7 +123,6 @@ export class Assembler {
           out.push({ code: BPF.JMP | BPF.JA, jt: 0, jf: 0, k: forward(t - (pc + 2)) });
           out.push({ code: BPF.JMP | BPF.JA, jt: 0, jf: 0, k: forward(f - (pc + 3)) });
         }
-        while (out.length - pc < s) out.push({ code: BPF.JMP | BPF.JA, jt: 0, jf: 0, k: 0 });
       }
     }
     return out;

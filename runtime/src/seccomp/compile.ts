@@ -183,9 +183,10 @@ class Emitter {
   }
 
   /**
-   * One syscall's rules. An unconditional rule decides alone (libseccomp keeps
-   * the least specific rule); otherwise the first rule, in libseccomp's order, whose conditions all hold.
-   * Every path ends in a return, so A may be clobbered.
+   * One syscall's rules (already in libseccomp's order). An unconditional rule
+   * decides alone (libseccomp keeps the least specific rule); otherwise the
+   * first rule whose conditions all hold. Every path ends in a return, so A may
+   * be clobbered.
    */
   private rules(rules: readonly Rule[], bits: 32 | 64): void {
     const { asm } = this;
@@ -218,7 +219,7 @@ class Emitter {
     const vlo = lo(c.value);
     const vhi = hi(c.value);
     const wide = bits === 64;
-    // `onHiEqual` continues to the low-word test.
+    // High word above -> onGt, below -> onLt, equal -> falls through to the low-word test.
     const hiTest = (onGt: Label, onLt: Label): void => {
       const notGt = asm.label();
       const eq = asm.label();
