@@ -19,7 +19,7 @@ import { Lease } from './lease';
 import { StoreError } from './errors';
 import { ImageIndex } from './image-index';
 import { StoreLayout, resolveRoot } from './layout';
-import { RootfsManager } from './rootfs';
+import { RootfsManager, type LowerdirStyle, type RootfsPaths } from './rootfs';
 import { Snapshots, chainIds, type SnapshotInfo } from './snapshots';
 
 export interface StoreOptions {
@@ -120,6 +120,22 @@ export class Store {
       out.push(info);
     }
     return out;
+  }
+
+  /**
+   * A container's root filesystem from an image in one call: unpacks what
+   * is not unpacked yet, creates `rootfs/<id>` and mounts the overlay.
+   * Undo with `rootfs.remove(id)`.
+   */
+  async prepareRootfs(id: string, manifestDigest: string): Promise<RootfsPaths & { style: LowerdirStyle }> {
+    const snapshots = await this.unpackImage(manifestDigest);
+    await this.rootfs.create(id, snapshots.map((s) => s.chainId));
+    try {
+      return await this.rootfs.mount(id);
+    } catch (err) {
+      await this.rootfs.remove(id);
+      throw err;
+    }
   }
 
   /**

@@ -74,6 +74,16 @@ describe('Store', () => {
     expect(snap.diffId).toBe(fixture.layers[0].diffId);
     const busybox = path.join(store.snapshots.fsPath(snap.chainId), 'bin', 'busybox');
     expect(spawnSync(busybox, ['echo', 'unpacked'], { encoding: 'utf8' }).stdout).toBe('unpacked\n');
+
+    // and as a container root in one call: busybox runs chrooted in the merged tree
+    const rootfs = await store.prepareRootfs('bb', img.digest);
+    try {
+      const run = spawnSync('chroot', [rootfs.merged, '/bin/sh', '-c', 'echo hi > /tmp/x && cat /tmp/x && ls /bin/busybox'], { encoding: 'utf8' });
+      expect(run.stdout).toBe('hi\n/bin/busybox\n');
+      expect(readFileSync(path.join(rootfs.upper, 'tmp', 'x'), 'utf8')).toBe('hi\n');
+    } finally {
+      await store.rootfs.remove('bb');
+    }
   });
 });
 
