@@ -68,7 +68,9 @@ export class ContentStore {
   /**
    * Stores a stream whose digest is known in advance; fails with
    * DigestMismatchError / SizeMismatchError (and stores nothing) if it is not
-   * what `expected` says. Returns at once if the blob is already stored.
+   * what `expected` says. Returns at once if the blob is already stored (a
+   * Readable source is then destroyed; callers with other sources should
+   * check `has()` first rather than open a download for nothing).
    */
   async ingest(source: AsyncIterable<Uint8Array> | Readable, expected: IngestExpectation): Promise<BlobInfo> {
     const digest = validateDigest(expected.digest);
