@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +20,7 @@ async function read(tar: Buffer): Promise<(TarHeader & { data: string })[]> {
 
 /** A tree GNU tar archives: long names, a long link, hard link, xattrs (binary too). */
 function tree(): string {
-  const src = mkdtempSync(path.join(tmpdir(), 'berth-tar-src-'));
+  const src = mkdtempSync(path.join(tmp.dir, 'src-'));
   const long = path.join(src, 'd'.repeat(150), 'e'.repeat(120));
   mkdirSync(long, { recursive: true });
   writeFileSync(path.join(long, 'file'), 'deep');
