@@ -1,6 +1,11 @@
 import { Builtins, Cli } from 'clipanion';
 import { BuildCommand } from './commands/build';
+import { HistoryCommand } from './commands/history';
+import { ImageInspectCommand } from './commands/image/inspect';
+import { ImagesCommand } from './commands/images';
 import { PullCommand } from './commands/pull';
+import { RmiCommand } from './commands/rmi';
+import { TagCommand } from './commands/tag';
 import { VersionCommand } from './commands/version';
 import type { BerthContext } from './context';
 import { GlobalOptionError, parseGlobalOptions } from './global-options';
@@ -17,7 +22,7 @@ export function createCli(): Cli<BerthContext> {
   cli.register(Builtins.HelpCommand);
   cli.register(VersionCommand);
   cli.register(BuildCommand);
-  cli.register(PullCommand);
+  for (const c of [PullCommand, ImagesCommand, TagCommand, RmiCommand, ImageInspectCommand, HistoryCommand]) cli.register(c);
   return cli;
 }
 
