@@ -95,3 +95,33 @@ export function abiOf(audit: number, nr: number): ArchName | undefined {
       return undefined;
   }
 }
+
+/**
+ * On i386 the socket calls also reach the kernel multiplexed through
+ * socketcall(2), the call number in argument 0; libseccomp filters both ways,
+ * the multiplexed one on the call number instead of any condition on argument 0
+ * (conditions on other arguments stay at their index, as libseccomp 2.5 does).
+ */
+export const I386_SOCKETCALL_NR = 102;
+export const I386_SOCKETCALLS: ReadonlyMap<string, number> = new Map([
+  ['socket', 1],
+  ['bind', 2],
+  ['connect', 3],
+  ['listen', 4],
+  ['accept', 5],
+  ['getsockname', 6],
+  ['getpeername', 7],
+  ['socketpair', 8],
+  ['send', 9],
+  ['recv', 10],
+  ['sendto', 11],
+  ['recvfrom', 12],
+  ['shutdown', 13],
+  ['setsockopt', 14],
+  ['getsockopt', 15],
+  ['sendmsg', 16],
+  ['recvmsg', 17],
+  ['accept4', 18],
+  ['recvmmsg', 19],
+  ['sendmmsg', 20],
+]);

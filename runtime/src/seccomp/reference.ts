@@ -3,7 +3,7 @@
 // (no per-ABI tables, no search tree, no 32-bit words), so that the fuzz test
 // can hold the compiled program against it.
 import type { RuntimeTypes } from '@berth/spec';
-import { ARCHES, abiOf } from './arch';
+import { ARCHES, I386_SOCKETCALLS, I386_SOCKETCALL_NR, abiOf } from './arch';
 import { ENOSYS, SECCOMP_RET } from './constants';
 import type { SeccompData } from './evaluate';
 import { actionValue, effectiveConditions, libseccompOrder, parseCondition, resolveAbis, splitConditions, type Condition } from './policy';
@@ -58,16 +58,37 @@ export function evaluatePolicy(seccomp: RuntimeTypes.Seccomp, data: SeccompData,
     if (max > 0 && nr > max) return (SECCOMP_RET.ERRNO | ENOSYS) >>> 0;
   }
 
-  const matching = syscalls
+  const entries = syscalls
     .map((s, i) => ({ s, action: actionValue(s.action, s.errnoRet, `syscalls[${i}]`) }))
-    .filter(({ s, action }) => action !== fallback && s.names.some((n) => table.get(n) === nr));
+    .filter(({ action }) => action !== fallback);
+  const matching = entries.filter(({ s }) => s.names.some((n) => table.get(n) === nr));
+  // i386 socketcall(2): each socket call named in the profile, matched on its call number in arg 0.
+  const multiplexed =
+    abi === 'i386' && nr === I386_SOCKETCALL_NR
+      ? entries.flatMap(({ s, action }) =>
+          s.names
+            .filter((n) => I386_SOCKETCALLS.has(n))
+            .flatMap((n) =>
+              splitConditions((s.args ?? []).map((a, j) => parseCondition(a, `args[${j}]`))).map((group) => ({
+                action,
+                conditions: [
+                  { index: 0, op: 'SCMP_CMP_EQ' as const, value: BigInt(I386_SOCKETCALLS.get(n) ?? 0), valueTwo: 0n },
+                  ...effectiveConditions(group, 32).filter((c) => c.index !== 0),
+                ],
+              })),
+            ),
+        )
+      : [];
   // One entry may be several ORed rules (runc splits conditions on a repeated argument).
-  const rules = matching.flatMap(({ s, action }) =>
-    splitConditions((s.args ?? []).map((a, j) => parseCondition(a, `args[${j}]`))).map((group) => ({
-      action,
-      conditions: effectiveConditions(group, bits),
-    })),
-  );
+  const rules = [
+    ...matching.flatMap(({ s, action }) =>
+      splitConditions((s.args ?? []).map((a, j) => parseCondition(a, `args[${j}]`))).map((group) => ({
+        action,
+        conditions: effectiveConditions(group, bits),
+      })),
+    ),
+    ...multiplexed,
+  ];
   for (const { action, conditions } of rules) if (conditions.length === 0) return action;
   for (const { action, conditions } of libseccompOrder(rules)) if (conditions.every((c) => holds(c, args, bits))) return action;
   return fallback;

@@ -177,6 +177,26 @@ describe('compileSeccomp semantics', () => {
     expect(evaluate(c.program, { nr: 102, arch: X86_64 })).toBe(SECCOMP_RET.ALLOW);
   });
 
+  test('i386 socket calls are filtered both direct and through socketcall(2), as libseccomp does', () => {
+    const p: RuntimeTypes.Seccomp = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86'],
+      syscalls: [
+        { names: ['socket'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['connect'], action: 'SCMP_ACT_ERRNO', errnoRet: 7, args: [{ index: 0, op: 'SCMP_CMP_EQ', value: 5 }, { index: 2, op: 'SCMP_CMP_LT', value: 16 }] },
+      ],
+    };
+    const c = compileSeccomp(p, { nativeArch: 'x64' });
+    expect(evaluate(c.program, { nr: 359, arch: I386 })).toBe(SECCOMP_RET.ALLOW); // socket
+    expect(evaluate(c.program, { nr: 102, arch: I386, args: [1n] })).toBe(SECCOMP_RET.ALLOW); // socketcall(SYS_SOCKET)
+    expect(evaluate(c.program, { nr: 102, arch: I386, args: [2n] })).toBe(ERRNO(1)); // SYS_BIND
+    // connect: the call number stands in for the condition on argument 0; argument 2 is still tested
+    expect(evaluate(c.program, { nr: 102, arch: I386, args: [3n, 0n, 8n] })).toBe(ERRNO(7));
+    expect(evaluate(c.program, { nr: 102, arch: I386, args: [3n, 0n, 32n] })).toBe(ERRNO(1));
+    expect(evaluate(c.program, { nr: 362, arch: I386, args: [5n, 0n, 8n] })).toBe(ERRNO(7)); // connect direct
+    expect(evaluate(c.program, { nr: 362, arch: I386, args: [4n, 0n, 8n] })).toBe(ERRNO(1));
+  });
+
   test('bad input is refused naming the field', () => {
     const bad = (p: unknown, re: RegExp): void => {
       expect(() => compileSeccomp(p as RuntimeTypes.Seccomp)).toThrow(SeccompError);

@@ -112,7 +112,7 @@ const OPS = Object.keys(OP_ENUM) as RuntimeTypes.SeccompOperators[];
 // aarch64 (under runc, an `arg0 != 1` rule stops matching x86_64 and x32 calls
 // once SCMP_ARCH_AARCH64 is listed beside SCMP_ARCH_X86 and SCMP_ARCH_X32).
 const ARCH_NAMES: RuntimeTypes.SeccompArch[] = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
-const NAMES = ['read', 'close', 'stat', 'fstat', 'lstat', 'poll', 'lseek', 'getpid', 'ioctl', 'mmap2', 'arch_prctl', 'set_tls', 'openat', 'mount', 'clone3', 'not_a_syscall'];
+const NAMES = ['read', 'close', 'stat', 'fstat', 'lstat', 'poll', 'lseek', 'getpid', 'ioctl', 'mmap2', 'arch_prctl', 'set_tls', 'openat', 'mount', 'clone3', 'not_a_syscall', 'socket', 'connect', 'send', 'accept4', 'socketcall'];
 // Rule values stay below 2^32: libseccomp 2.5.4 mis-merges overlapping 64-bit
 // range comparisons (rules `arg0 < 1` and `arg0 < 0x100000001` together do not
 // match arg0 = 0x7fffffff under runc), and berth keeps the correct semantics.
@@ -181,7 +181,7 @@ async function compare({ seed, profiles }: Options): Promise<{ cases: number; re
       const table = ARCHES[abi].table;
       let nr = table.get(pick(NAMES)) ?? int(500) | (abi === 'x32' ? X32_SYSCALL_BIT : 0);
       if (abi === 'x86_64' && rnd() < 0.05) nr = 0xffffffff; // a tracer skipping the call
-      if (abi === 'i386' && rnd() < 0.3) nr = 102; // socketcall
+      if (abi === 'i386' && rnd() < 0.3) nr = 102; // socketcall(2)
       const arch = abi === 'x32' ? AUDIT_ARCH.X86_64 : ARCHES[abi].audit;
       // runc's ENOSYS stub is not libseccomp's: leave out the numbers it answers.
       // (runc's stub sees nr -1 as an x32 call: the X32 bit is set.)
@@ -189,12 +189,13 @@ async function compare({ seed, profiles }: Options): Promise<{ cases: number; re
       const last = Math.max(0, ...(p.syscalls ?? []).flatMap((s) => s.names.map((x) => ARCHES[stubAbi].table.get(x) ?? 0)));
       if (stub && listed.has(stubAbi) && last > 0 && nr > last) continue;
       const args = [0, 1, 2].map(() => BigInt(pick(ARG_VALUES)) + BigInt(int(3)) - 1n).map((v) => BigInt.asUintN(64, v));
+      if (nr === 102 && rnd() < 0.7) args[0] = BigInt(pick([1, 3, 9, 18, 5])); // a socketcall call number
       const data = { nr, arch, args };
       const want = evaluate(theirs.length ? decodeProgram(theirs) : [], data);
       const got = evaluate(ours, data);
       cases++;
       if (got !== want) {
-        const rel = (p.syscalls ?? []).filter((s) => s.names.some((x) => table.get(x) === nr));
+        const rel = (p.syscalls ?? []).filter((s) => s.names.some((x) => table.get(x) === nr || (abi === 'i386' && nr === 102)));
         mismatches.push(`${abi} nr ${nr} args ${args.map((a) => '0x' + a.toString(16)).join(',')}: berth ${got.toString(16)} libseccomp ${want.toString(16)}; default ${p.defaultAction}; rules ${JSON.stringify(rel)}`);
       }
     }
@@ -205,8 +206,10 @@ async function compare({ seed, profiles }: Options): Promise<{ cases: number; re
 test('berth and libseccomp 2.5 agree on random profiles (seed 7)', async () => {
   const r = await compare({ seed: 7, profiles: 300 });
   expect(r.mismatches.slice(0, 5)).toEqual([]);
-  expect(r.refused).toBe(0);
-  expect(r.cases).toBeGreaterThan(12000);
+  // libseccomp refuses some rule sets (EEXIST, e.g. a multiplexed socketcall rule colliding
+  // with another); runc fails those at create, berth compiles them.
+  expect(r.refused).toBeLessThan(60);
+  expect(r.cases).toBeGreaterThan(10000);
 });
 
 // The fixture as a whole, on every syscall number of the three x86 ABIs.
