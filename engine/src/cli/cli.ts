@@ -3,8 +3,10 @@ import { BuildCommand } from './commands/build';
 import { HistoryCommand } from './commands/history';
 import { ImageInspectCommand } from './commands/image/inspect';
 import { ImagesCommand } from './commands/images';
+import { LoadCommand } from './commands/load';
 import { PullCommand } from './commands/pull';
 import { RmiCommand } from './commands/rmi';
+import { SaveCommand } from './commands/save';
 import { TagCommand } from './commands/tag';
 import { VersionCommand } from './commands/version';
 import type { BerthContext } from './context';
@@ -22,7 +24,7 @@ export function createCli(): Cli<BerthContext> {
   cli.register(Builtins.HelpCommand);
   cli.register(VersionCommand);
   cli.register(BuildCommand);
-  for (const c of [PullCommand, ImagesCommand, TagCommand, RmiCommand, ImageInspectCommand, HistoryCommand]) cli.register(c);
+  for (const c of [PullCommand, ImagesCommand, TagCommand, RmiCommand, ImageInspectCommand, HistoryCommand, SaveCommand, LoadCommand]) cli.register(c);
   return cli;
 }
 

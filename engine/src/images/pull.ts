@@ -3,10 +3,10 @@
  * lease, so a concurrent GC cannot take them), layer snapshots, then the
  * index entry last, so an image is named only once it is complete.
  */
-import { chainIds } from '@berth/store';
 import { pullImage, type ProgressEvent, type RegistryClient } from '@berth/registry-client';
-import { validateDigest, type ImageReference } from '@berth/spec';
+import type { ImageReference } from '@berth/spec';
 import type { Store } from '@berth/store';
+import { registerImage } from './register';
 import { StoreContent } from './store-content';
 
 export type LayerStatus = 'pulling' | 'exists' | 'downloading' | 'verifying' | 'downloaded' | 'extracting' | 'complete';
@@ -53,28 +53,11 @@ export async function pullIntoStore(
     };
     const pulled = await pullImage(client, ref, sink, { platform: options.platform, onProgress });
     const manifestDigest = pulled.descriptor.digest;
-    const cfg = await store.config(pulled.manifest.config.digest);
-    const diffIds = cfg.rootfs.diff_ids.map((d) => validateDigest(d));
-    const chain = chainIds(diffIds);
-    await lease.protect(...chain);
-    for (const [i, layer] of pulled.manifest.layers.entries()) {
-      const { unpacked } = await store.snapshots.ensure({
-        chainId: chain[i],
-        diffId: diffIds[i],
-        parent: i === 0 ? null : chain[i - 1],
-        layer: layer.digest,
-        open: () => store.content.open(layer.digest),
-      });
-      if (unpacked) listener?.layer(layer.digest, 'complete', layer.size, layer.size);
-    }
     const digest = pulled.indexDigest ?? manifestDigest;
     const refs: ImageReference[] = ref.digest === undefined ? [ref] : [];
     // The store keeps repo digests of the manifest it holds; an index digest names no stored image.
     if (digest === manifestDigest) refs.push(ref.withoutTagOrDigest().withDigest(digest));
-    await store.images.add(
-      { digest: validateDigest(manifestDigest), mediaType: pulled.descriptor.mediaType, size: pulled.descriptor.size, config: validateDigest(pulled.manifest.config.digest) },
-      refs,
-    );
+    await registerImage(store, lease, pulled.descriptor, refs, (layer, size) => listener?.layer(layer, 'complete', size, size));
     return { digest, manifestDigest, updated: before?.digest !== manifestDigest };
   });
 }
