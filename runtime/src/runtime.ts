@@ -217,7 +217,11 @@ export class Runtime {
 
   delete(id: string, force = false): void {
     checkId(id);
-    if (!this.dirs.exists(id)) throw new ContainerNotFoundError(id);
+    if (!this.dirs.exists(id)) {
+      // as runc: containerd cleans up with delete --force and expects success for a missing container
+      if (force) return;
+      throw new ContainerNotFoundError(id);
+    }
     let state: SavedState;
     try {
       state = this.dirs.load(id);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runtimeState } from '@berth/spec';
-import { Scratch, berth, waitExit } from './helpers/bundle';
+import { Scratch, berth, runc, waitExit } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -147,6 +147,10 @@ describe('bad input', () => {
     const unknown = await berth(root, ['kill', 'nope']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('container nope does not exist');
+    expect((await berth(root, ['delete', 'nope'])).code).toBe(1);
+    // runc (and containerd's cleanup) treat a forced delete of a missing container as done
+    expect((await berth(root, ['delete', '--force', 'nope'])).code).toBe(0);
+    expect((await runc(path.join(s.dir, 'runc-state'), ['delete', '--force', 'nope'])).code).toBe(0);
   });
 
   test('an invalid config names the JSON path and leaves nothing behind', async () => {

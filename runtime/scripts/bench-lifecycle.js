@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// Times create + start + wait + delete of a busybox `true` bundle under runc
+// and berth-runtime (the built bin: run `npx tsc -b runtime` first), in the
+// same run, interleaved, and prints the medians and their ratio.
+// Usage: node runtime/scripts/bench-lifecycle.js [cycles=10]
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const cycles = Number(process.argv[2] ?? 10);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+const berthBin = path.resolve(__dirname, '..', 'bin', 'berth-runtime.js');
+
+function makeBundle() {
+  const rootfs = path.join(dir, 'rootfs');
+  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  for (const a of ['sh', 'true']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
+  execFileSync(process.execPath, [berthBin, 'spec', '--bundle', dir]);
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['true'];
+  delete spec.linux.resources; // no cgroups in either runtime's cycle
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+}
+
+// Errors go to a file, not a pipe: a created container inherits stderr and
+// would hold a pipe open until it exits.
+function run(cmd, args) {
+  const errFile = path.join(dir, 'stderr');
+  const fd = fs.openSync(errFile, 'w');
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', fd] });
+  fs.closeSync(fd);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${fs.readFileSync(errFile, 'utf8')}`);
+}
+
+function cycle(cmd, pre, id) {
+  const t0 = process.hrtime.bigint();
+  run(cmd, [...pre, 'create', '--bundle', dir, id]);
+  run(cmd, [...pre, 'start', id]);
+  // wait: poll state until stopped (true exits at once)
+  for (;;) {
+    const r = spawnSync(cmd, [...pre, 'state', id], { encoding: 'utf8' });
+    if (JSON.parse(r.stdout).status === 'stopped') break;
+  }
+  run(cmd, [...pre, 'delete', id]);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  makeBundle();
+  const times = { runc: [], berth: [] };
+  for (let i = 0; i < cycles; i++) {
+    times.runc.push(cycle('runc', ['--root', path.join(dir, 'runc')], `b${i}`));
+    times.berth.push(cycle(process.execPath, [berthBin, '--root', path.join(dir, 'berth')], `b${i}`));
+  }
+  const r = median(times.runc);
+  const b = median(times.berth);
+  console.log(`runc          ${r.toFixed(0)} ms per create+start+wait+delete (median of ${cycles})`);
+  console.log(`berth-runtime ${b.toFixed(0)} ms`);
+  console.log(`ratio         ${(b / r).toFixed(2)}x runc   (load average ${os.loadavg()[0].toFixed(2)}, ${os.cpus().length} cpus)`);
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
