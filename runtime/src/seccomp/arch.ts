@@ -97,31 +97,58 @@ export function abiOf(audit: number, nr: number): ArchName | undefined {
 }
 
 /**
- * On i386 the socket calls also reach the kernel multiplexed through
- * socketcall(2), the call number in argument 0; libseccomp filters both ways,
- * the multiplexed one on the call number instead of any condition on argument 0
- * (conditions on other arguments stay at their index, as libseccomp 2.5 does).
+ * On i386 the socket and SysV IPC calls also reach the kernel multiplexed
+ * through socketcall(2) and ipc(2), the call number in argument 0; libseccomp
+ * filters both ways, the multiplexed one on the call number instead of any
+ * condition on argument 0 (conditions on other arguments stay at their index,
+ * as libseccomp 2.5 does).
  */
-export const I386_SOCKETCALL_NR = 102;
-export const I386_SOCKETCALLS: ReadonlyMap<string, number> = new Map([
-  ['socket', 1],
-  ['bind', 2],
-  ['connect', 3],
-  ['listen', 4],
-  ['accept', 5],
-  ['getsockname', 6],
-  ['getpeername', 7],
-  ['socketpair', 8],
-  ['send', 9],
-  ['recv', 10],
-  ['sendto', 11],
-  ['recvfrom', 12],
-  ['shutdown', 13],
-  ['setsockopt', 14],
-  ['getsockopt', 15],
-  ['sendmsg', 16],
-  ['recvmsg', 17],
-  ['accept4', 18],
-  ['recvmmsg', 19],
-  ['sendmmsg', 20],
-]);
+export interface Multiplexer {
+  readonly nr: number;
+  readonly calls: ReadonlyMap<string, number>;
+}
+
+export const I386_MULTIPLEXERS: readonly Multiplexer[] = [
+  {
+    nr: 102, // socketcall
+    calls: new Map([
+      ['socket', 1],
+      ['bind', 2],
+      ['connect', 3],
+      ['listen', 4],
+      ['accept', 5],
+      ['getsockname', 6],
+      ['getpeername', 7],
+      ['socketpair', 8],
+      ['send', 9],
+      ['recv', 10],
+      ['sendto', 11],
+      ['recvfrom', 12],
+      ['shutdown', 13],
+      ['setsockopt', 14],
+      ['getsockopt', 15],
+      ['sendmsg', 16],
+      ['recvmsg', 17],
+      ['accept4', 18],
+      ['recvmmsg', 19],
+      ['sendmmsg', 20],
+    ]),
+  },
+  {
+    nr: 117, // ipc
+    calls: new Map([
+      ['semop', 1],
+      ['semget', 2],
+      ['semctl', 3],
+      ['semtimedop', 4],
+      ['msgsnd', 11],
+      ['msgrcv', 12],
+      ['msgget', 13],
+      ['msgctl', 14],
+      ['shmat', 21],
+      ['shmdt', 22],
+      ['shmget', 23],
+      ['shmctl', 24],
+    ]),
+  },
+];

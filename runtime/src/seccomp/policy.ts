@@ -2,7 +2,7 @@
 // the one place where runc's and libseccomp's semantics are encoded, so that
 // the compiler only has to emit code for them.
 import type { RuntimeTypes } from '@berth/spec';
-import { ARCHES, I386_SOCKETCALLS, I386_SOCKETCALL_NR, archFromScmp, nativeArchName, type ArchName } from './arch';
+import { ARCHES, I386_MULTIPLEXERS, archFromScmp, nativeArchName, type ArchName } from './arch';
 import { ENOSYS, EPERM, SECCOMP_FILTER_FLAG, SECCOMP_RET } from './constants';
 import { SeccompError } from './errors';
 
@@ -302,19 +302,19 @@ export function resolvePolicy(seccomp: RuntimeTypes.Seccomp, nativeArch: string)
     names.forEach((name: unknown, k) => {
       if (typeof name !== 'string' || name === '') throw new SeccompError(`${field}.names[${k}]: must be a non-empty string`);
       let known = false;
-      const call = I386_SOCKETCALLS.get(name);
-      if (call !== undefined && abis.includes('i386')) {
+      for (const mux of abis.includes('i386') ? I386_MULTIPLEXERS : []) {
+        const call = mux.calls.get(name);
+        if (call === undefined) continue;
         known = true;
-        if (action !== defaultAction) {
-          const table = perAbi.get('i386') as Map<number, Rule[]>;
-          const list = table.get(I386_SOCKETCALL_NR) ?? [];
-          // The call number replaces any condition on argument 0; the others stay at their index.
-          const callIs: Condition = { index: 0, op: 'SCMP_CMP_EQ', value: BigInt(call), valueTwo: 0n };
-          for (const group of splitConditions(conds)) {
-            list.push({ action, conditions: [callIs, ...effectiveConditions(group, 32).filter((c) => c.index !== 0)] });
-          }
-          table.set(I386_SOCKETCALL_NR, list);
+        if (action === defaultAction) continue;
+        const table = perAbi.get('i386') as Map<number, Rule[]>;
+        const list = table.get(mux.nr) ?? [];
+        // The call number replaces any condition on argument 0; the others stay at their index.
+        const callIs: Condition = { index: 0, op: 'SCMP_CMP_EQ', value: BigInt(call), valueTwo: 0n };
+        for (const group of splitConditions(conds)) {
+          list.push({ action, conditions: [callIs, ...effectiveConditions(group, 32).filter((c) => c.index !== 0)] });
         }
+        table.set(mux.nr, list);
       }
       for (const abi of abis) {
         const nr = ARCHES[abi].table.get(name);

@@ -3,7 +3,7 @@
 // (no per-ABI tables, no search tree, no 32-bit words), so that the fuzz test
 // can hold the compiled program against it.
 import type { RuntimeTypes } from '@berth/spec';
-import { ARCHES, I386_SOCKETCALLS, I386_SOCKETCALL_NR, abiOf } from './arch';
+import { ARCHES, I386_MULTIPLEXERS, abiOf } from './arch';
 import { ENOSYS, SECCOMP_RET } from './constants';
 import type { SeccompData } from './evaluate';
 import { actionValue, effectiveConditions, libseccompOrder, parseCondition, resolveAbis, splitConditions, type Condition } from './policy';
@@ -62,24 +62,23 @@ export function evaluatePolicy(seccomp: RuntimeTypes.Seccomp, data: SeccompData,
     .map((s, i) => ({ s, action: actionValue(s.action, s.errnoRet, `syscalls[${i}]`) }))
     .filter(({ action }) => action !== fallback);
   const matching = entries.filter(({ s }) => s.names.some((n) => table.get(n) === nr));
-  // i386 socketcall(2): each socket call named in the profile, matched on its call number in arg 0.
-  const multiplexed =
-    abi === 'i386' && nr === I386_SOCKETCALL_NR
-      ? entries.flatMap(({ s, action }) =>
-          s.names
-            .filter((n) => I386_SOCKETCALLS.has(n))
-            .flatMap((n) =>
-              splitConditions((s.args ?? []).map((a, j) => parseCondition(a, `args[${j}]`))).map((group) => ({
-                action,
-                conditions: [
-                  { index: 0, op: 'SCMP_CMP_EQ' as const, value: BigInt(I386_SOCKETCALLS.get(n) ?? 0), valueTwo: 0n },
-                  ...effectiveConditions(group, 32).filter((c) => c.index !== 0),
-                ],
-              })),
-            ),
-        )
-      : [];
-  // One entry may be several ORed rules (runc splits conditions on a repeated argument).
+  // i386 socketcall(2) and ipc(2): each multiplexed call named in the profile, on its call number in arg 0.
+  const mux = abi === 'i386' ? I386_MULTIPLEXERS.find((m) => m.nr === nr) : undefined;
+  const multiplexed = mux
+    ? entries.flatMap(({ s, action }) =>
+        s.names
+          .filter((n) => mux.calls.has(n))
+          .flatMap((n) =>
+            splitConditions((s.args ?? []).map((a, j) => parseCondition(a, `args[${j}]`))).map((group) => ({
+              action,
+              conditions: [
+                { index: 0, op: 'SCMP_CMP_EQ' as const, value: BigInt(mux.calls.get(n) ?? 0), valueTwo: 0n },
+                ...effectiveConditions(group, 32).filter((c) => c.index !== 0),
+              ],
+            })),
+          ),
+      )
+    : [];
   const rules = [
     ...matching.flatMap(({ s, action }) =>
       splitConditions((s.args ?? []).map((a, j) => parseCondition(a, `args[${j}]`))).map((group) => ({

@@ -197,6 +197,22 @@ describe('compileSeccomp semantics', () => {
     expect(evaluate(c.program, { nr: 362, arch: I386, args: [4n, 0n, 8n] })).toBe(ERRNO(1));
   });
 
+  test('i386 SysV IPC calls are filtered through ipc(2) too, other conditions at their index', () => {
+    const p: RuntimeTypes.Seccomp = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86'],
+      syscalls: [
+        { names: ['shmget'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['shmctl'], action: 'SCMP_ACT_ERRNO', errnoRet: 8, args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 9 }] },
+      ],
+    };
+    const c = compileSeccomp(p, { nativeArch: 'x64' });
+    expect(evaluate(c.program, { nr: 117, arch: I386, args: [23n] })).toBe(SECCOMP_RET.ALLOW); // ipc(SHMGET)
+    expect(evaluate(c.program, { nr: 117, arch: I386, args: [24n, 9n] })).toBe(ERRNO(8)); // ipc(SHMCTL) with arg 1 = 9
+    expect(evaluate(c.program, { nr: 117, arch: I386, args: [24n, 3n] })).toBe(ERRNO(1));
+    expect(evaluate(c.program, { nr: 395, arch: I386 })).toBe(SECCOMP_RET.ALLOW); // shmget direct
+  });
+
   test('bad input is refused naming the field', () => {
     const bad = (p: unknown, re: RegExp): void => {
       expect(() => compileSeccomp(p as RuntimeTypes.Seccomp)).toThrow(SeccompError);

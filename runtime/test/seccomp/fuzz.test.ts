@@ -29,7 +29,7 @@ const ACTIONS: RuntimeTypes.SeccompAction[] = [
 const OPS: RuntimeTypes.SeccompOperators[] = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'];
 const ARCH_NAMES: RuntimeTypes.SeccompArch[] = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'];
 // A small pool so that rules collide; some names exist on one ABI only, one on none.
-const NAMES = ['read', 'close', 'stat', 'fstat', 'lstat', 'poll', 'lseek', 'getpid', 'ioctl', 'socket', 'clone', 'mmap2', 'socketcall', 'arch_prctl', 'open', 'openat', 'set_tls', 'not_a_syscall', 'clone3', 'mount', 'connect', 'send'];
+const NAMES = ['read', 'close', 'stat', 'fstat', 'lstat', 'poll', 'lseek', 'getpid', 'ioctl', 'socket', 'clone', 'mmap2', 'socketcall', 'arch_prctl', 'open', 'openat', 'set_tls', 'not_a_syscall', 'clone3', 'mount', 'connect', 'send', 'shmget', 'semop', 'ipc'];
 // Values around the 32-bit word boundaries (all exact as JSON numbers).
 const VALUES = [0, 1, 2, 7, 0xff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 2 ** 32, 2 ** 32 + 1, 2 ** 33 + 5, 2 ** 52, 2 ** 53 - 1, 2 ** 63];
 
@@ -85,9 +85,9 @@ describe('seccomp fuzz: compiled BPF vs reference evaluator', () => {
         if (rnd() < 0.1) nr = int(1200);
         if (arch === AUDIT_ARCH.X86_64 && rnd() < 0.25) nr = (ARCHES.x32.table.get(pick(NAMES)) ?? (nr | X32_SYSCALL_BIT)) >>> 0;
         if (arch === AUDIT_ARCH.X86_64 && rnd() < 0.03) nr = 0xffffffff; // a tracer skipping the call
-        if (arch === AUDIT_ARCH.I386 && rnd() < 0.2) nr = 102; // socketcall(2)
+        if (arch === AUDIT_ARCH.I386 && rnd() < 0.2) nr = pick([102, 117]); // socketcall(2), ipc(2)
         const data = { nr, arch, args: [randomArg(), randomArg(), randomArg(), randomArg(), randomArg(), randomArg()] };
-        if (nr === 102 && rnd() < 0.7) data.args[0] = BigInt(pick([1, 3, 9]));
+        if ((nr === 102 || nr === 117) && rnd() < 0.7) data.args[0] = BigInt(pick([1, 3, 9, 23]));
         const got = evaluate(insns, data);
         const want = evaluatePolicy(profile, data, 'x64');
         if (got !== want) {

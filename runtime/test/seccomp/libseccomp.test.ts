@@ -112,6 +112,11 @@ const OPS = Object.keys(OP_ENUM) as RuntimeTypes.SeccompOperators[];
 // aarch64 (under runc, an `arg0 != 1` rule stops matching x86_64 and x32 calls
 // once SCMP_ARCH_AARCH64 is listed beside SCMP_ARCH_X86 and SCMP_ARCH_X32).
 const ARCH_NAMES: RuntimeTypes.SeccompArch[] = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
+// The sample is fixed by the seed: libseccomp 2.5.4 mis-compiles some other rule
+// sets outright (under runc, `close: arg0 < 2` stops matching close(0) once
+// another syscall has `arg0 != 7 && arg1 <= 1`; an i386 section that only
+// holds ipc(2) rules compares the arch word as the syscall number), so ipc(2)
+// calls are checked in compile.test.ts instead, and a new seed may need a look.
 const NAMES = ['read', 'close', 'stat', 'fstat', 'lstat', 'poll', 'lseek', 'getpid', 'ioctl', 'mmap2', 'arch_prctl', 'set_tls', 'openat', 'mount', 'clone3', 'not_a_syscall', 'socket', 'connect', 'send', 'accept4', 'socketcall'];
 // Rule values stay below 2^32: libseccomp 2.5.4 mis-merges overlapping 64-bit
 // range comparisons (rules `arg0 < 1` and `arg0 < 0x100000001` together do not
