@@ -10,7 +10,10 @@
 // libseccomp's order; 32-bit ABIs (i386, x32, arm) compare the low argument
 // word only; runc's stub returns ENOSYS for syscall numbers above any the
 // profile names (default action not ALLOW/LOG/TRACE, ABIs listed in
-// `architectures`). SCMP_ACT_NOTIFY sets SECCOMP_FILTER_FLAG_NEW_LISTENER.
+// `architectures`); i386 socket and SysV IPC calls are also matched through
+// socketcall(2)/ipc(2); MASKED_EQ compares with valueTwo & mask. Where
+// libseccomp 2.5.4 mis-compiles a rule set (see test/seccomp/libseccomp.test.ts)
+// berth keeps the plain semantics. SCMP_ACT_NOTIFY sets SECCOMP_FILTER_FLAG_NEW_LISTENER.
 export { compileSeccomp, type CompileOptions, type CompiledSeccomp } from './compile';
 export { seccompFeatures, type SeccompFeatures } from './features';
 export { disassemble } from './disassemble';
