@@ -11,6 +11,8 @@ APT_PACKAGES=(
   runc skopeo umoci # reference tools, used as oracles in differential tests
   docker-registry apache2-utils openssl # the distribution registry on loopback, htpasswd, test CA
   zstd tar           # zstd layers (Node 20 has no zstd)
+  libc6-dev libseccomp-dev # seccomp tests: a static probe, and libseccomp as an oracle
+  linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross # syscall tables' sources (drift test)
   iptables iproute2 uidmap
 )
 
