@@ -13,7 +13,7 @@ APT_PACKAGES=(
   zstd tar           # zstd layers (Node 20 has no zstd)
   libc6-dev libseccomp-dev # seccomp tests: a static probe, and libseccomp as an oracle
   linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross # syscall tables' sources (drift test)
-  iptables iproute2 uidmap
+  procps iptables iproute2 uidmap
 )
 
 missing=()
