@@ -4,7 +4,10 @@ import { HistoryCommand } from './commands/history';
 import { ImageInspectCommand } from './commands/image/inspect';
 import { ImagesCommand } from './commands/images';
 import { LoadCommand } from './commands/load';
+import { LoginCommand } from './commands/login';
+import { LogoutCommand } from './commands/logout';
 import { PullCommand } from './commands/pull';
+import { PushCommand } from './commands/push';
 import { RmiCommand } from './commands/rmi';
 import { SaveCommand } from './commands/save';
 import { TagCommand } from './commands/tag';
@@ -24,7 +27,9 @@ export function createCli(): Cli<BerthContext> {
   cli.register(Builtins.HelpCommand);
   cli.register(VersionCommand);
   cli.register(BuildCommand);
-  for (const c of [PullCommand, ImagesCommand, TagCommand, RmiCommand, ImageInspectCommand, HistoryCommand, SaveCommand, LoadCommand]) cli.register(c);
+  const images = [PullCommand, PushCommand, ImagesCommand, TagCommand, RmiCommand, ImageInspectCommand, HistoryCommand];
+  const commands = [...images, SaveCommand, LoadCommand, LoginCommand, LogoutCommand];
+  for (const c of commands) cli.register(c);
   return cli;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Docker's pull output. On a terminal, one line per layer redrawn in place
  * (`Downloading [====>   ]  1.2MB/3.4MB`); otherwise one plain line per
- * state change (`<short id>: Pull complete`), no progress bars.
+ * state change (`<short id>: Pull complete`), no progress bars. Push uses
+ * the same lines with its own words (`Preparing`, `Pushed`).
  */
 import type { Writable } from 'node:stream';
 import { humanSize } from '../format/units';
@@ -15,6 +16,11 @@ const WORDS: Record<LayerStatus, string> = {
   downloaded: 'Download complete',
   extracting: 'Extracting',
   complete: 'Pull complete',
+  preparing: 'Preparing',
+  pushing: 'Pushing',
+  pushed: 'Pushed',
+  'layer-exists': 'Layer already exists',
+  mounted: 'Mounted from another repository',
 };
 
 const shortId = (digest: string): string => digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
@@ -31,33 +37,36 @@ export class PullProgress implements PullListener {
   private readonly order: string[] = [];
   private readonly lines = new Map<string, string>();
   /** Plain mode: lines held back until something is downloaded (an up-to-date image prints none). */
-  private held: string[] | undefined = [];
+  private held: string[] | undefined;
   private drawn = 0;
   private lastDraw = 0;
 
   constructor(
     private readonly out: Writable,
     private readonly tty: boolean,
-  ) {}
+    holdFirstLines = true,
+  ) {
+    this.held = holdFirstLines ? [] : undefined;
+  }
 
   layer(digest: string, status: LayerStatus, done: number, total: number): void {
     const id = shortId(digest);
     if (!this.lines.has(id)) this.order.push(id);
     if (this.tty) {
-      const progress = status === 'downloading' || status === 'extracting' ? ` ${bar(done, total)}` : '';
+      const progress = status === 'downloading' || status === 'extracting' || status === 'pushing' ? ` ${bar(done, total)}` : '';
       this.lines.set(id, `${id}: ${WORDS[status]}${progress}`);
       const now = Date.now();
       if (status !== 'downloading' || now - this.lastDraw > 100) this.redraw(now);
       return;
     }
-    if (status === 'downloading' || status === 'extracting') {
+    if (status === 'downloading' || status === 'extracting' || status === 'pushing') {
       this.lines.set(id, this.lines.get(id) ?? '');
       this.flushHeld();
       return;
     }
     const line = `${id}: ${WORDS[status]}\n`;
     this.lines.set(id, line);
-    if (this.held && (status === 'pulling' || status === 'exists')) {
+    if (this.held && (status === 'pulling' || status === 'exists' || status === 'preparing')) {
       this.held.push(line);
       return;
     }

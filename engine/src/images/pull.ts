@@ -9,7 +9,19 @@ import type { Store } from '@berth/store';
 import { registerImage } from './register';
 import { StoreContent } from './store-content';
 
-export type LayerStatus = 'pulling' | 'exists' | 'downloading' | 'verifying' | 'downloaded' | 'extracting' | 'complete';
+export type LayerStatus =
+  | 'pulling'
+  | 'exists'
+  | 'downloading'
+  | 'verifying'
+  | 'downloaded'
+  | 'extracting'
+  | 'complete'
+  | 'preparing'
+  | 'pushing'
+  | 'pushed'
+  | 'layer-exists'
+  | 'mounted';
 
 export interface PullListener {
   /** A layer's state changed or it made progress (bytes done of total). */
