@@ -5,7 +5,7 @@ import { buildPlan } from './config/plan';
 import { loadBundle } from './config/load';
 import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ContainerStateError } from './errors';
 import { launch, type Launched } from './launch';
-import { TtyProxy } from './tty';
+import type { TtyProxy } from './tty';
 import { Logger } from './log';
 import { StateDir, checkId, isAlive, procStat, report, statusOf, writeAtomic, type SavedState, type StateReport } from './state';
 
@@ -44,7 +44,8 @@ export class Runtime {
   async run(id: string, opts: RunOptions): Promise<number> {
     let tty: TtyProxy | undefined;
     if (!opts.detach && !opts.consoleSocket && loadBundle(opts.bundle).config.process?.terminal) {
-      tty = TtyProxy.listen();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      tty = (require('./tty') as typeof import('./tty')).TtyProxy.listen();
       opts = { ...opts, consoleSocket: tty.socketPath };
     }
     let launched: Launched;

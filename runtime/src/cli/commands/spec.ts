@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option } from 'clipanion';
 import { UsageError } from '../../errors';
-import { defaultSpec } from '../../defaults';
 import { RuntimeCommand } from '../command';
 
 export class SpecCommand extends RuntimeCommand {
@@ -14,6 +13,8 @@ export class SpecCommand extends RuntimeCommand {
   run(): void {
     const file = path.join(this.bundle, 'config.json');
     if (fs.existsSync(file)) throw new UsageError(`File ${file} exists. Remove it first`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { defaultSpec } = require('../../defaults') as typeof import('../../defaults');
     fs.writeFileSync(file, `${JSON.stringify(defaultSpec(this.rootless), null, '\t')}\n`, { flag: 'wx', mode: 0o666 });
   }
 }
