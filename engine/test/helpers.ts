@@ -3,7 +3,7 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { makeOciLayout, type OciLayoutOptions } from '@berth/test';
+import { makeOciIndexLayout, makeOciLayout, type OciLayoutOptions } from '@berth/test';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const BIN = path.join(ROOT, 'engine/bin/berth.js');
@@ -63,6 +63,22 @@ export async function seedImage(registry: string, repo: string, tag = 'latest', 
         err ? reject(err) : resolve(),
       );
     });
+  } finally {
+    rmrf(dir);
+  }
+}
+
+/** Pushes a multi-platform busybox (an image index) to `<registry>/<repo>:<tag>`; returns the index digest. */
+export async function seedIndex(registry: string, repo: string, platforms: { os: string; architecture: string }[], tag = 'latest'): Promise<string> {
+  const dir = tempDir('berth-engine-seed-');
+  try {
+    const fixture = await makeOciIndexLayout(dir, { platforms, tag });
+    await new Promise<void>((resolve, reject) => {
+      execFile('skopeo', ['copy', '-q', '--all', '--dest-tls-verify=false', `oci:${dir}:${tag}`, `docker://${registry}/${repo}:${tag}`], (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
+    return fixture.indexDigest;
   } finally {
     rmrf(dir);
   }

@@ -55,6 +55,8 @@ export class PullProgress implements PullListener {
     if (this.tty) {
       const progress = status === 'downloading' || status === 'extracting' || status === 'pushing' ? ` ${bar(done, total)}` : '';
       this.lines.set(id, `${id}: ${WORDS[status]}${progress}`);
+      if (this.held && (status === 'pulling' || status === 'exists' || status === 'preparing')) return;
+      this.held = undefined;
       const now = Date.now();
       if (status !== 'downloading' || now - this.lastDraw > 100) this.redraw(now);
       return;
@@ -76,8 +78,9 @@ export class PullProgress implements PullListener {
 
   /** Ends the layer lines; `updated` false means the image was already there (Docker prints no layer lines). */
   finish(updated: boolean): void {
-    if (this.tty) this.redraw(Date.now());
-    else if (updated) this.flushHeld();
+    if (this.tty) {
+      if (updated || !this.held) this.redraw(Date.now());
+    } else if (updated) this.flushHeld();
     this.held = undefined;
   }
 

@@ -1,16 +1,22 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startRegistry, type TestRegistry } from '../../../registry-client/test/helpers/registry';
-import { berth, buildCli, rmrf, seedImage, tempDir } from '../helpers';
+import { execFileSync } from 'node:child_process';
+import { BIN, berth, buildCli, rmrf, seedImage, seedIndex, tempDir } from '../helpers';
 
 let registry: TestRegistry;
 let root: string;
+let indexDigest: string;
 
 beforeAll(async () => {
   buildCli();
   registry = await startRegistry();
   await seedImage(registry.host, 'busybox');
   await seedImage(registry.host, 'library/busybox', '1.36');
+  indexDigest = await seedIndex(registry.host, 'multi', [
+    { os: 'linux', architecture: 'amd64' },
+    { os: 'linux', architecture: 'arm64' },
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -76,5 +82,50 @@ describe('berth pull', () => {
     expect((await berth(['--root', root, 'pull'])).code).toBe(125);
     expect((await berth(['--root', root, 'pull', '--bogus', 'x'])).code).toBe(125);
     expect((await berth(['--root'])).code).toBe(125);
+  });
+
+  it('--platform picks the image from an index; the Digest line names the index', async () => {
+    const ref = `${registry.host}/multi:latest`;
+    const r = await berth(['--root', root, 'pull', '--platform', 'linux/arm64', ref]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Digest: ${indexDigest}\n`);
+    const arch = await berth(['--root', root, 'image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', ref]);
+    expect(arch.stdout).toBe('linux/arm64\n');
+    const none = await berth(['--root', root, 'pull', '--platform', 'linux/s390x', ref]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^Error: .*s390x/);
+  });
+
+  it('two concurrent pulls of the same image both succeed and store one copy', async () => {
+    const ref = `${registry.host}/busybox:latest`;
+    const [a, b] = await Promise.all([berth(['--root', root, 'pull', '-q', ref]), berth(['--root', root, 'pull', '-q', ref])]);
+    expect(a).toEqual({ code: 0, stdout: `${ref}\n`, stderr: '' });
+    expect(b).toEqual({ code: 0, stdout: `${ref}\n`, stderr: '' });
+    expect(readdirSync(path.join(root, 'blobs/sha256')).filter((n) => !n.startsWith('.'))).toHaveLength(3);
+    expect(readdirSync(path.join(root, 'snapshots')).filter((n) => !n.startsWith('.'))).toHaveLength(1);
+    expect((await berth(['--root', root, 'images', '-q'])).stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a tag that moved leaves the old image dangling (<none>), as in Docker', async () => {
+    const ref = `${registry.host}/moving:1`;
+    await seedImage(registry.host, 'moving', '1');
+    expect((await berth(['--root', root, 'pull', '-q', ref])).code).toBe(0);
+    await seedImage(registry.host, 'moving', '1', { extraLayers: [{ 'etc/v2': '2\n' }] });
+    const r = await berth(['--root', root, 'pull', ref]);
+    expect(r.stdout).toContain('Already exists\n');
+    expect(r.stdout).toContain('Pull complete\n');
+    expect(r.stdout).toContain(`Status: Downloaded newer image for ${ref}\n`);
+    const rows = (await berth(['--root', root, 'images', '--format', '{{.Repository}} {{.Tag}}'])).stdout.trim().split('\n').sort();
+    expect(rows).toEqual([`${registry.host}/moving 1`, `${registry.host}/moving <none>`]);
+  });
+
+  it('draws progress lines in place on a terminal', () => {
+    // `script` gives the command a pseudo-terminal as stdout, as a person's shell would.
+    const cmd = `"${process.execPath}" "${BIN}" --root "${root}" pull ${registry.host}/busybox`;
+    const out = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(out).toContain('\x1b[1A\x1b[2K\r');
+    expect(out).toMatch(/[0-9a-f]{12}: Pull complete\r?\n/);
+    expect(out).toMatch(/Status: Downloaded newer image for /);
   });
 });
