@@ -45,6 +45,12 @@ describe('berth images, tag, rmi, image inspect, history', () => {
     expect(digests.stdout).toContain(inspect[0].RepoDigests[0].split('@')[1]);
     expect((await b('images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}')).stdout).toBe(`${ref} ${id.slice(7, 19)}\n`);
     expect((await b('images', '--format', 'table {{.Tag}}\\t{{.ID}}')).stdout).toBe(`TAG       IMAGE ID\nlatest    ${id.slice(7, 19)}\n`);
+    const json = JSON.parse((await b('images', '--format', 'json')).stdout) as Record<string, string>;
+    expect(json).toMatchObject({ Repository: `${registry.host}/busybox`, Tag: 'latest', ID: id.slice(7, 19) });
+    expect((await b('images', `${registry.host}/busybox`)).stdout.split('\n')).toHaveLength(3);
+    expect((await b('images', `${registry.host}/busybox:latest`)).stdout.split('\n')).toHaveLength(3);
+    expect((await b('images', `${registry.host}/busybox:other`)).stdout.split('\n')).toHaveLength(2);
+    expect((await b('images', 'unrelated')).stdout).toMatch(/^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE\n$/);
     const bad = await b('images', '--format', '{{.Nope}}');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^Error: template: .*Nope/);

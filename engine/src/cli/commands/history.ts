@@ -7,7 +7,8 @@ const HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
 /** `berth history IMAGE`: the image's history, newest first, as `docker history` prints it. */
 export class HistoryCommand extends BerthCommand {
   static override paths = [['history'], ['image', 'history']];
-  static override usage = BerthCommand.Usage({ description: 'Show the history of an image' });
+  static override usage = BerthCommand.Usage({
+    category: 'Image commands', description: 'Show the history of an image' });
 
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only show image IDs' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });

@@ -20,6 +20,7 @@ const HEADERS = {
 export class ImagesCommand extends BerthCommand {
   static override paths = [['images'], ['image', 'ls'], ['image', 'list']];
   static override usage = BerthCommand.Usage({
+    category: 'Image commands',
     description: 'List images',
     examples: [
       ['All images', 'berth images'],
@@ -47,8 +48,12 @@ export class ImagesCommand extends BerthCommand {
       filter = { name: r.name, tag: r.tag };
     }
     const rows: Record<string | symbol, unknown>[] = [];
-    for (const entry of await store.images.list()) {
-      const d = await imageDetails(store, entry);
+    const details = await Promise.all((await store.images.list()).map((entry) => imageDetails(store, entry)));
+    // Newest first by the image's creation date, as `docker images` sorts.
+    const time = (c: string | undefined): number => (c ? Date.parse(c) || 0 : 0);
+    details.sort((a, b) => time(b.config.created) - time(a.config.created));
+    for (const d of details) {
+      const entry = d.entry;
       const names = entry.tags.length ? entry.tags : entry.repoDigests.length ? entry.repoDigests : [undefined];
       for (const name of names) {
         const ref = name === undefined ? undefined : parseReference(name);

@@ -6,6 +6,7 @@ import { openStore } from '../context';
 export class LoadCommand extends BerthCommand {
   static override paths = [['load'], ['image', 'load']];
   static override usage = BerthCommand.Usage({
+    category: 'Image commands',
     description: 'Load an image from a tar archive or STDIN',
     examples: [
       ['From a file', 'berth load -i busybox.tar'],

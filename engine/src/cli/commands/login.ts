@@ -9,6 +9,7 @@ import { BerthCommand, UsageError } from '../berth-command';
 export class LoginCommand extends BerthCommand {
   static override paths = [['login']];
   static override usage = BerthCommand.Usage({
+    category: 'Registry commands',
     description: 'Log in to a registry',
     details: 'If no server is specified, Docker Hub (docker.io) is used.',
     examples: [['From a script', 'echo "$TOKEN" | berth login -u me --password-stdin registry.example.com']],

@@ -5,6 +5,7 @@ import { BerthCommand } from '../berth-command';
 export class LogoutCommand extends BerthCommand {
   static override paths = [['logout']];
   static override usage = BerthCommand.Usage({
+    category: 'Registry commands',
     description: 'Log out from a registry',
     details: 'If no server is specified, Docker Hub (docker.io) is used.',
   });

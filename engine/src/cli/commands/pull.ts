@@ -6,6 +6,7 @@ import { openRegistry, openStore } from '../context';
 export class PullCommand extends BerthCommand {
   static override paths = [['pull'], ['image', 'pull']];
   static override usage = BerthCommand.Usage({
+    category: 'Image commands',
     description: 'Download an image from a registry',
     examples: [
       ['Pull busybox from Docker Hub (or BERTH_REGISTRY_MIRRORS)', 'berth pull busybox'],

@@ -6,6 +6,7 @@ import { openRegistry, openStore } from '../context';
 export class PushCommand extends BerthCommand {
   static override paths = [['push'], ['image', 'push']];
   static override usage = BerthCommand.Usage({
+    category: 'Image commands',
     description: 'Upload an image to a registry',
     examples: [['Push to a local registry', 'berth tag busybox localhost:5000/busybox && berth push localhost:5000/busybox']],
   });

@@ -10,6 +10,7 @@ import { openStore } from '../context';
 export class RmiCommand extends BerthCommand {
   static override paths = [['rmi'], ['image', 'rm'], ['image', 'remove']];
   static override usage = BerthCommand.Usage({
+    category: 'Image commands',
     description: 'Remove one or more images',
     examples: [['Remove busybox', 'berth rmi busybox']],
   });

@@ -6,6 +6,7 @@ import { openStore } from '../context';
 export class SaveCommand extends BerthCommand {
   static override paths = [['save'], ['image', 'save']];
   static override usage = BerthCommand.Usage({
+    category: 'Image commands',
     description: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
     examples: [['Save busybox', 'berth save -o busybox.tar busybox']],
   });

@@ -6,6 +6,7 @@ import { openStore } from '../context';
 export class TagCommand extends BerthCommand {
   static override paths = [['tag'], ['image', 'tag']];
   static override usage = BerthCommand.Usage({
+    category: 'Image commands',
     description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
     examples: [['Tag for a local registry', 'berth tag busybox localhost:5000/busybox:1']],
   });

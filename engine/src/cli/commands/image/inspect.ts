@@ -6,6 +6,7 @@ import { openStore } from '../../context';
 export class ImageInspectCommand extends BerthCommand {
   static override paths = [['image', 'inspect']];
   static override usage = BerthCommand.Usage({
+    category: 'Image commands',
     description: 'Display detailed information on one or more images',
     examples: [
       ['Everything', 'berth image inspect busybox'],
