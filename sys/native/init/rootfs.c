@@ -31,8 +31,15 @@ static int open_in_root(int rootfd, const char *path, int flags) {
 }
 
 /* Opens `path` inside the root as O_PATH, creating missing directories (and
- * the last component as an empty file when is_file). Dies on failure. */
-static int mkpath_in_root(int rootfd, const char *path, int is_file) {
+ * the last component as an empty file when is_file). A dangling symlink on
+ * the way is followed inside the root and its target created, as runc's
+ * securejoin + MkdirAll do. Dies on failure. */
+static int mkpath_depth(int rootfd, const char *path, int is_file, int depth);
+
+static int mkpath_in_root(int rootfd, const char *path, int is_file) { return mkpath_depth(rootfd, path, is_file, 0); }
+
+static int mkpath_depth(int rootfd, const char *path, int is_file, int depth) {
+  if (depth > 40) die(ELOOP, "resolve %s in rootfs", path);
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0 || errno != ENOENT) {
     if (fd < 0) die(errno, "resolve %s in rootfs", path);
@@ -47,7 +54,6 @@ static int mkpath_in_root(int rootfd, const char *path, int is_file) {
     if (!*end) break;
     char *slash = strchr(end, '/');
     int last = !slash || !slash[strspn(slash, "/")];
-    char saved = slash ? *slash : 0;
     if (slash) *slash = 0;
     int cur = open_in_root(rootfd, buf, O_PATH);
     if (cur < 0 && errno == ENOENT) {
@@ -63,6 +69,20 @@ static int mkpath_in_root(int rootfd, const char *path, int is_file) {
         name = name ? name + 1 : buf;
       }
       if (parent < 0) die(errno, "resolve parent of %s in rootfs", buf);
+      char target[4096];
+      ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+      if (n > 0) {
+        /* A dangling symlink: create what it points at, inside the root. */
+        target[n] = 0;
+        char next[8192];
+        size_t dirlen = (size_t)(name - buf);
+        int w = target[0] == '/'
+                    ? snprintf(next, sizeof next, "%s%s%s", target, slash ? "/" : "", slash ? slash + 1 : "")
+                    : snprintf(next, sizeof next, "%.*s%s%s%s", (int)dirlen, buf, target, slash ? "/" : "", slash ? slash + 1 : "");
+        close(parent);
+        if (w < 0 || (size_t)w >= sizeof next) die(ENAMETOOLONG, "resolve %s in rootfs", path);
+        return mkpath_depth(rootfd, next, is_file, depth + 1);
+      }
       if (last && is_file) {
         int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (f < 0 && errno != EEXIST) die(errno, "create %s in rootfs", buf);
@@ -76,7 +96,7 @@ static int mkpath_in_root(int rootfd, const char *path, int is_file) {
     if (cur < 0) die(errno, "resolve %s in rootfs", buf);
     close(cur);
     if (!slash) break;
-    *slash = saved;
+    *slash = '/';
     end = slash;
   }
   fd = open_in_root(rootfd, path, O_PATH);
