@@ -22,6 +22,17 @@ describe('plan encoding', () => {
     expect(strings.slice(-12)).toEqual(['cwd', '/', 'env', 'PATH=/bin', 'arg', 'sh', 'arg', '-c', 'arg', 'echo hi', 'preserve', '0']);
   });
 
+  test('encodes seccomp programs as hex, keyrings with their permission bits, mkdirs in order', () => {
+    const program = Buffer.from('0600000000000000', 'hex'); // one instruction: ret 0
+    const strings = encodePlan({ ...base, seccomp: { program, flags: 2 }, sessionKeyring: { name: '_ses.c1', addPermissions: 0x080b0000 }, mkdirs: ['/a', '/b'] })
+      .subarray(4)
+      .toString()
+      .split('\0');
+    expect(strings.join(' ')).toContain('seccomp 2 0600000000000000');
+    expect(strings.join(' ')).toContain('keyring _ses.c1 80b0000');
+    expect(strings.join(' ')).toContain('mkdir /a mkdir /b');
+  });
+
   test('refuses a value with a NUL byte', () => {
     expect(() => encodePlan({ ...base, args: ['a\0b'] })).toThrow(PlanEncodeError);
   });
@@ -43,6 +54,13 @@ describe('berth-init', () => {
     const header = Buffer.alloc(4);
     header.writeUInt32LE(body.length);
     expect(await runInit(Buffer.concat([header, body]))).toEqual({ lines: 'error plan: unknown record bogus\n', status: 1 });
+  });
+
+  test('refuses a seccomp program that is not whole instructions', async () => {
+    const body = Buffer.from(['rootfs', '/', 'arg', 'true', 'seccomp', '0', '0600', ''].join('\0'));
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(body.length);
+    expect(await runInit(Buffer.concat([header, body]))).toEqual({ lines: 'error plan: seccomp program of 4 hex digits\n', status: 1 });
   });
 
   test('reports a step that fails with its errno name', async () => {
