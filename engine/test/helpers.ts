@@ -3,7 +3,7 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { makeOciIndexLayout, makeOciLayout, type OciLayoutOptions } from '@berth/test';
+import { makeOciIndexLayout, makeOciLayout, type OciLayoutFixture, type OciLayoutOptions } from '@berth/test';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const BIN = path.join(ROOT, 'engine/bin/berth.js');
@@ -54,15 +54,16 @@ export function rmrf(dir: string | undefined): void {
 }
 
 /** Pushes the busybox fixture to `<registry>/<repo>:<tag>` with skopeo, as the issue's tests do. */
-export async function seedImage(registry: string, repo: string, tag = 'latest', options: OciLayoutOptions = {}): Promise<void> {
+export async function seedImage(registry: string, repo: string, tag = 'latest', options: OciLayoutOptions = {}): Promise<OciLayoutFixture> {
   const dir = tempDir('berth-engine-seed-');
   try {
-    await makeOciLayout(dir, { ...options, tag });
+    const fixture = await makeOciLayout(dir, { ...options, tag });
     await new Promise<void>((resolve, reject) => {
       execFile('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${dir}:${tag}`, `docker://${registry}/${repo}:${tag}`], (err) =>
         err ? reject(err) : resolve(),
       );
     });
+    return fixture;
   } finally {
     rmrf(dir);
   }
