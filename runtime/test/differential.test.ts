@@ -133,6 +133,7 @@ const variants: Variant[] = [
     edit: (c) => (c.linux!.maskedPaths = c.linux!.maskedPaths!.filter((p) => p !== '/proc/keys')),
     flags: ['--no-new-keyring'],
   },
+  { name: 'cgroup namespace', args: () => ['cat', '/proc/self/cgroup'], edit: (c) => ns(c).push({ type: 'cgroup' }) },
   { name: 'exit code passthrough', args: () => sh('echo out; exit 3') },
   { name: 'no pivot', args: () => sh('ls /; echo $$'), flags: ['--no-pivot'] },
   { name: 'uts, ipc, pid, mount but no network namespace', args: () => sh('ls /sys/class/net | grep -c lo'), edit: (c) => (c.linux!.namespaces = ns(c).filter((x) => x.type !== 'network')) },
