@@ -20,13 +20,16 @@ export async function openStore(ctx: BerthContext): Promise<Store> {
 
 /**
  * A registry client with the user's credentials (`$DOCKER_CONFIG/config.json`
- * or ~/.docker/config.json) and the docker.io mirrors of `BERTH_REGISTRY_MIRRORS`.
+ * or ~/.docker/config.json), docker.io mirrors and insecure registries from
+ * berth's settings (`BERTH_REGISTRY_MIRRORS`, `BERTH_CONFIG`).
  */
 export async function openRegistry(env: NodeJS.ProcessEnv = process.env): Promise<RegistryClient> {
   const { RegistryClient: Client, DockerConfig } = await import('@berth/registry-client');
-  const mirrors = (env['BERTH_REGISTRY_MIRRORS'] ?? '')
-    .split(',')
-    .map((m) => m.trim())
-    .filter((m) => m !== '');
-  return new Client({ credentials: new DockerConfig(), mirrors });
+  const { loadSettings } = await import('../config.js');
+  const settings = loadSettings(env);
+  return new Client({
+    credentials: new DockerConfig({ env }),
+    mirrors: settings.registryMirrors,
+    insecureRegistries: settings.insecureRegistries,
+  });
 }

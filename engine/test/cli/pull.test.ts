@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startRegistry, type TestRegistry } from '../../../registry-client/test/helpers/registry';
 import { execFileSync } from 'node:child_process';
@@ -70,6 +70,13 @@ describe('berth pull', () => {
     expect(r).toEqual({ code: 0, stdout: 'docker.io/library/busybox:1.36\n', stderr: '' });
     const index = JSON.parse(readFileSync(path.join(root, 'images.json'), 'utf8')) as { tags: Record<string, string> };
     expect(Object.keys(index.tags)).toEqual(['docker.io/library/busybox:1.36']);
+  });
+
+  it("mirrors from berth's settings file (BERTH_CONFIG, daemon.json's registry-mirrors)", async () => {
+    const config = path.join(root, 'berth-config.json');
+    writeFileSync(config, JSON.stringify({ 'registry-mirrors': [`http://${registry.host}`] }));
+    const r = await berth(['--root', root, 'pull', '-q', 'busybox:1.36'], { env: { BERTH_CONFIG: config } });
+    expect(r).toEqual({ code: 0, stdout: 'docker.io/library/busybox:1.36\n', stderr: '' });
   });
 
   it('fails with exit 1 and one Error line for a missing image, 125 for bad usage', async () => {
