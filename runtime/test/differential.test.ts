@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
-import { Scratch, berth, runc, waitExit } from './helpers/bundle';
+import { CLI_ENTRY, Scratch, berth, exec, runc, waitExit } from './helpers/bundle';
 
 let s: Scratch;
 let netnsHolder: ChildProcess;
@@ -37,6 +37,10 @@ interface Variant {
   args: () => string[];
   edit?: (spec: Spec) => void;
   flags?: string[];
+  /** Run both runtimes under this prefix (e.g. setpriv dropping a capability). */
+  wrap?: string[];
+  /** What the output must also match, where equality with runc alone would prove too little. */
+  expect?: RegExp;
 }
 
 const variants: Variant[] = [
@@ -133,6 +137,14 @@ const variants: Variant[] = [
     edit: (c) => (c.linux!.maskedPaths = c.linux!.maskedPaths!.filter((p) => p !== '/proc/keys')),
     flags: ['--no-new-keyring'],
   },
+  {
+    name: 'devices bound from the host when mknod is not permitted',
+    args: () => sh('stat -c "%n %F %t:%T" /dev/null /dev/zero /dev/tty /dev/fuse; grep -c " /dev/[a-z]* " /proc/self/mountinfo'),
+    edit: (c) => (c.linux!.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }]),
+    wrap: ['setpriv', '--bounding-set', '-mknod', '--'],
+    // the nodes are binds: far more mounts under /dev than /dev/pts, /dev/shm and /dev/mqueue
+    expect: /\/dev\/fuse character special file a:e5\n11\n$/,
+  },
   { name: 'cgroup namespace', args: () => ['cat', '/proc/self/cgroup'], edit: (c) => ns(c).push({ type: 'cgroup' }) },
   { name: 'exit code passthrough', args: () => sh('echo out; exit 3') },
   { name: 'no pivot', args: () => sh('ls /; echo $$'), flags: ['--no-pivot'] },
@@ -144,10 +156,15 @@ describe('berth-runtime matches runc', () => {
     const bundle = s.bundle(v.args(), v.edit);
     const id = `diff-${++n}`;
     const flags = ['run', '--bundle', bundle, ...(v.flags ?? []), id];
-    const want = await runc(path.join(s.dir, 'runc-state'), flags);
-    const got = await berth(s.stateRoot, flags);
+    const [want, got] = v.wrap
+      ? [
+          await exec(v.wrap[0], [...v.wrap.slice(1), 'runc', '--root', path.join(s.dir, 'runc-state'), ...flags]),
+          await exec(v.wrap[0], [...v.wrap.slice(1), process.execPath, CLI_ENTRY, '--root', s.stateRoot, ...flags]),
+        ]
+      : [await runc(path.join(s.dir, 'runc-state'), flags), await berth(s.stateRoot, flags)];
     expect(got.stderr).not.toMatch(/level=error/);
     expect({ code: got.code, stdout: got.stdout }).toEqual({ code: want.code, stdout: want.stdout });
+    if (v.expect) expect(got.stdout).toMatch(v.expect);
     expect(fs.existsSync(path.join(s.stateRoot, id))).toBe(false);
   });
 });

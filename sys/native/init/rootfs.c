@@ -152,8 +152,26 @@ static void make_device(int rootfd, const struct device_entry *d) {
   char name[256];
   int dir = parent_in_root(rootfd, d->path, name, sizeof name);
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-  if (mknodat(dir, name, type | (d->mode & 07777), makedev(d->major, d->minor)) < 0 && errno != EEXIST)
-    die(errno, "mknod %s", d->path);
+  if (mknodat(dir, name, type | (d->mode & 07777), makedev(d->major, d->minor)) < 0) {
+    if (errno == EEXIST) {
+      /* already there (e.g. the rootfs ships it): keep it */
+    } else if (errno == EPERM && d->type != 'p') {
+      /* No CAP_MKNOD (a user namespace, a restricted caller): bind the host's node, as runc. */
+      int f = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+      if (f < 0 && errno != EEXIST) die(errno, "create %s for a device bind", d->path);
+      if (f >= 0) close(f);
+      int node = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (node < 0) die(errno, "open %s for a device bind", d->path);
+      char target[64];
+      fdpath(target, sizeof target, node);
+      if (mount(d->path, target, NULL, MS_BIND, NULL) < 0) die(errno, "bind device %s", d->path);
+      close(node);
+      close(dir);
+      return;
+    } else {
+      die(errno, "mknod %s", d->path);
+    }
+  }
   if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) die(errno, "chown %s", d->path);
   if (fchmodat(dir, name, d->mode & 07777, 0) < 0) die(errno, "chmod %s", d->path);
   close(dir);
