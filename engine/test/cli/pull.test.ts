@@ -72,6 +72,23 @@ describe('berth pull', () => {
     expect(Object.keys(index.tags)).toEqual(['docker.io/library/busybox:1.36']);
   });
 
+  it('by digest: the digest names the image (a repo digest, no tag), as docker pull NAME@DIGEST', async () => {
+    const first = await berth(['--root', root, 'pull', `${registry.host}/busybox`]);
+    const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(first.stdout)?.[1] as string;
+    const other = tempDir('berth-engine-root2-');
+    try {
+      const ref = `${registry.host}/busybox@${digest}`;
+      const r = await berth(['--root', other, 'pull', ref]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')[0]).toBe(`${digest}: Pulling from busybox`);
+      expect(r.stdout).toContain(`Status: Downloaded newer image for ${ref}\n`);
+      const rows = await berth(['--root', other, 'images', '--format', '{{.Repository}} {{.Tag}} {{.Digest}}']);
+      expect(rows.stdout).toBe(`${registry.host}/busybox <none> ${digest}\n`);
+    } finally {
+      rmrf(other);
+    }
+  });
+
   it("mirrors from berth's settings file (BERTH_CONFIG, daemon.json's registry-mirrors)", async () => {
     const config = path.join(root, 'berth-config.json');
     writeFileSync(config, JSON.stringify({ 'registry-mirrors': [`http://${registry.host}`] }));

@@ -36,7 +36,8 @@ export class ImageInspectCommand extends BerthCommand {
       const tpl = parseTemplate(this.format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'));
       for (const o of out) this.print(tpl.execute(o));
     } else {
-      this.print(JSON.stringify(out, null, 4));
+      // As Go's encoder: <, > and & escaped.
+      this.print(JSON.stringify(out, null, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`));
     }
     return failed ? EXIT_FAILED : 0;
   }
