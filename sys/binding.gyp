@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "berth_sys",
-      "sources": ["native/addon/addon.c"],
+      "sources": ["native/addon/addon.c", "native/addon/bpf.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     },
     {

@@ -6,3 +6,4 @@ export { unixConnect, unixListen, sendFd, recvFd, acceptRecvFd, openpty, closeFd
 export { CLONE_NEW, PR, setns, prctl, pidfdOpen, pidfdSendSignal, pollReadable, waitPid } from './proc';
 export { encodePlan, initPath, PlanEncodeError } from './plan';
 export type { LaunchPlan, PlanMount, PlanDevice, PlanRlimit, PlanCapabilities, NamespaceType } from './plan';
+export { BPF, bpf } from './bpf';

@@ -24,6 +24,11 @@ export interface NativeAddon {
   waitPid(pid: number): Promise<{ code: number | null; signal: number | null }>;
   close(fd: number): void;
   clearCloexec(fd: number): void;
+  bpfProgLoad(progType: number, insns: Buffer, license: string): number;
+  bpfProgQuery(targetFd: number, attachType: number): number[];
+  bpfProgGetFdById(id: number): number;
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number, replaceFd?: number): void;
+  bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
 }
 
 /** A failed syscall: `errno` is the errno name (EPERM), `path` what it was applied to. */

@@ -26,11 +26,10 @@
 #include <termios.h>
 #include <unistd.h>
 #include <node_api.h>
-
-#define MAX_STR 4096
+#include "common.h"
 
 /* Throw a JS Error for `err` and return NULL from the calling napi callback. */
-static napi_value throw_errno(napi_env env, int err, const char *syscall_name, const char *path) {
+napi_value throw_errno(napi_env env, int err, const char *syscall_name, const char *path) {
   char msg[MAX_STR + 256];
   const char *name = strerrorname_np(err);
   if (!name) name = "EUNKNOWN";
@@ -54,13 +53,13 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall_name, c
   return NULL;
 }
 
-static napi_value throw_type(napi_env env, const char *msg) {
+napi_value throw_type(napi_env env, const char *msg) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
   return NULL;
 }
 
 /* Reads argument i as a string into buf; a JS null/undefined gives *is_null. */
-static int get_str(napi_env env, napi_value v, char *buf, size_t size, int *is_null) {
+int get_str(napi_env env, napi_value v, char *buf, size_t size, int *is_null) {
   napi_valuetype t;
   napi_typeof(env, v, &t);
   if (is_null) *is_null = 0;
@@ -77,30 +76,24 @@ static int get_str(napi_env env, napi_value v, char *buf, size_t size, int *is_n
   return 0;
 }
 
-static int get_i64(napi_env env, napi_value v, int64_t *out) {
+int get_i64(napi_env env, napi_value v, int64_t *out) {
   napi_valuetype t;
   napi_typeof(env, v, &t);
   if (t != napi_number) return -1;
   return napi_get_value_int64(env, v, out) == napi_ok ? 0 : -1;
 }
 
-static napi_value num(napi_env env, double d) {
+napi_value num(napi_env env, double d) {
   napi_value v;
   napi_create_double(env, d, &v);
   return v;
 }
 
-static napi_value undef(napi_env env) {
+napi_value undef(napi_env env) {
   napi_value v;
   napi_get_undefined(env, &v);
   return v;
 }
-
-#define ARGS(n)                                              \
-  size_t argc = n;                                           \
-  napi_value argv[n];                                        \
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);      \
-  if (argc < n) return throw_type(env, "expected " #n " arguments")
 
 /* mount(source|null, target, fstype|null, flags, data|null) */
 static napi_value js_mount(napi_env env, napi_callback_info info) {
@@ -585,6 +578,11 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("waitPid", js_wait_pid);
   EXPORT("close", js_close);
   EXPORT("clearCloexec", js_clear_cloexec);
+  EXPORT("bpfProgLoad", js_bpf_prog_load);
+  EXPORT("bpfProgQuery", js_bpf_prog_query);
+  EXPORT("bpfProgGetFdById", js_bpf_prog_get_fd_by_id);
+  EXPORT("bpfProgAttach", js_bpf_prog_attach);
+  EXPORT("bpfProgDetach", js_bpf_prog_detach);
   return exports;
 }
 
