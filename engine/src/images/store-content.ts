@@ -59,11 +59,17 @@ export class StoreContent implements RegistryContent {
   }
 }
 
-/** Streams chunks into `store.content.ingest`, which verifies and renames at the end. */
+/**
+ * Streams chunks into `store.content.ingest`, which verifies and renames at
+ * the end. If another process stored the blob meanwhile, ingest returns at
+ * once and later chunks are dropped.
+ */
 class IngestWriter implements BlobWriter {
   private pass!: PassThrough;
   private done!: Promise<unknown>;
   private failure: Error | undefined;
+  /** Ingest has finished: the blob is stored (by us or by someone else). */
+  private settled = false;
   private finished = false;
 
   constructor(
@@ -75,18 +81,33 @@ class IngestWriter implements BlobWriter {
 
   private start(): void {
     this.failure = undefined;
+    this.settled = false;
     const pass = new PassThrough({ highWaterMark: 1 << 20 });
+    // Destroying it (truncate, abort) must not crash the process when ingest is not reading yet.
+    pass.on('error', () => {});
     this.pass = pass;
-    this.done = this.store.content.ingest(pass, { digest: this.desc.digest, size: this.desc.size }).catch((err: unknown) => {
-      if (this.pass === pass) this.failure = err as Error;
-      throw err;
-    });
+    this.done = this.store.content.ingest(pass, { digest: this.desc.digest, size: this.desc.size }).then(
+      () => {
+        if (this.pass === pass) this.settled = true;
+      },
+      (err: unknown) => {
+        if (this.pass === pass) this.failure = err as Error;
+        throw err;
+      },
+    );
     this.done.catch(() => {}); // observed in commit; aborted ingests are expected to fail
   }
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.pass.write(chunk)) await Promise.race([once(this.pass, 'drain'), this.done]);
+    if (this.settled || this.pass.write(chunk)) return;
+    const stop = new AbortController();
+    const drained = once(this.pass, 'drain', { signal: stop.signal }).catch(() => {});
+    try {
+      await Promise.race([drained, this.done]);
+    } finally {
+      stop.abort(); // no listener left behind, whichever won
+    }
     if (this.failure) throw this.failure;
   }
 
