@@ -19,7 +19,17 @@ export interface Launched {
  * sends the plan and waits until the process is ready (blocked on the exec
  * fifo) or reports the step that failed.
  */
-export async function launch(plan: LaunchPlan, consoleSocket?: string): Promise<Launched> {
+export interface LaunchHooks {
+  /**
+   * Called with the host pid before the process sets anything up (the plan
+   * gets waitForParent): the place to move it into the container's cgroups.
+   * A throw aborts the launch.
+   */
+  onPid?: (pid: number) => void | Promise<void>;
+}
+
+export async function launch(plan: LaunchPlan, consoleSocket?: string, hooks: LaunchHooks = {}): Promise<Launched> {
+  if (hooks.onPid) plan = { ...plan, waitForParent: true };
   const syncIndex = 3 + plan.preserveFds;
   const stdio: StdioOptions = [0, 1, 2];
   for (let fd = 3; fd < syncIndex; fd++) stdio.push(fd);
@@ -48,13 +58,29 @@ export async function launch(plan: LaunchPlan, consoleSocket?: string): Promise<
     let pid = 0;
     let ready = false;
     let failed: string | undefined;
+    const go = async (p: number) => {
+      try {
+        await hooks.onPid!(p);
+        sync.write('g');
+      } catch (err) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        failed ??= err instanceof Error ? err.message : String(err);
+      }
+    };
     sync.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (line.startsWith('pid ')) pid = Number(line.slice(4));
+        if (line.startsWith('pid ')) {
+          pid = Number(line.slice(4));
+          if (hooks.onPid) void go(pid);
+        }
         else if (line === 'ready') ready = true;
         else if (line.startsWith('error ')) failed ??= line.slice(6);
       }

@@ -86,6 +86,12 @@ export interface LaunchPlan {
   sessionKeyring?: { name: string; addPermissions: number };
   /** A compiled filter (struct sock_filter[], host byte order) and SECCOMP_FILTER_FLAG_*. */
   seccomp?: { program: Buffer; flags: number };
+  /**
+   * After reporting its pid, the process waits for the runtime's go ("g" on
+   * the sync socket), so the runtime can place it in cgroups first; a new
+   * cgroup namespace is then made after the move, rooted at that cgroup.
+   */
+  waitForParent?: boolean;
   /** berth-init stays, waits for the process and exits with its status (128+N on signal N). */
   wait: boolean;
 }
@@ -139,6 +145,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.consoleSize) rec('winsize', plan.consoleSize.height, plan.consoleSize.width);
   rec('preserve', plan.preserveFds);
   if (plan.wait) rec('wait');
+  if (plan.waitForParent) rec('waitgo');
   if (plan.sessionKeyring) rec('keyring', plan.sessionKeyring.name, plan.sessionKeyring.addPermissions.toString(16));
   if (plan.seccomp) rec('seccomp', plan.seccomp.flags, plan.seccomp.program.toString('hex'));
   for (const p of parts) {

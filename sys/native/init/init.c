@@ -5,6 +5,7 @@
  *
  * Protocol on the sync socket (argv[1]), one line per message:
  *   -> runtime:  "pid <host pid>", "ready", "error <step>: <ERRNO>"
+ *   <- runtime:  "g" after "pid", when the plan has "waitgo"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -130,10 +131,20 @@ static void reset_signals(void) {
 }
 
 /* The container's first process: set everything up, then wait for start. */
-static void child(const struct plan *p) __attribute__((noreturn));
-static void child(const struct plan *p) {
+static void child(const struct plan *p, int new_cgroup_ns) __attribute__((noreturn));
+static void child(const struct plan *p, int new_cgroup_ns) {
   int state_dir_fd = -1;
   reset_signals();
+  if (p->wait_go) {
+    /* The runtime moves us into the container's cgroups first; a new cgroup
+     * namespace is made only then, so that its root is that cgroup. */
+    char go = 0;
+    ssize_t n;
+    do n = read(sync_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || go != 'g') die(n < 0 ? errno : EPIPE, "wait for the runtime");
+    if (new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) die(errno, "unshare cgroup namespace");
+  }
   setup_rootfs(p, &state_dir_fd);
   setup_system(p);
   finalize_rootfs(p);
@@ -174,10 +185,12 @@ int main(int argc, char **argv) {
     close(fd);
   }
 
+  int late_cgroup_ns = plan.wait_go && (clone_flags & CLONE_NEWCGROUP);
+  if (late_cgroup_ns) clone_flags &= ~CLONE_NEWCGROUP;
   /* Without CLONE_VM, clone behaves as fork: the child gets a copy of the plan. */
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0) die(errno, "clone");
-  if (pid == 0) child(&plan);
+  if (pid == 0) child(&plan, late_cgroup_ns);
 
   send_line("pid %d", (int)pid);
   if (!plan.wait) return 0;

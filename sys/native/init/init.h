@@ -54,6 +54,7 @@ struct plan {
   unsigned short win_rows, win_cols;
   int preserve_fds;
   int wait; /* stay as the parent and exit with the container's status */
+  int wait_go; /* after "pid", block until the runtime sends "g" (it places the process in cgroups) */
   void *seccomp; unsigned short seccomp_len; unsigned seccomp_flags; /* struct sock_filter[], or NULL */
 };
 

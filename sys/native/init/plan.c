@@ -23,7 +23,7 @@ static const struct { const char *op; int arity; } ARITY[] = {
     {"hostname", 1}, {"domainname", 1}, {"sysctl", 2},    {"rlimit", 3},    {"caps", 5},
     {"nnp", 0},      {"oom", 1},      {"user", 2},        {"group", 1},     {"umask", 1},
     {"cwd", 1},      {"env", 1},      {"arg", 1},         {"statedir", 1},  {"console", 1},
-    {"winsize", 2},  {"preserve", 1}, {"wait", 0},     {"mkdir", 1},     {"seccomp", 2},   {"keyring", 2},
+    {"winsize", 2},  {"preserve", 1}, {"wait", 0},     {"mkdir", 1},     {"seccomp", 2},   {"keyring", 2},   {"waitgo", 0},
 };
 
 static uint64_t num(const char *op, const char *s, int base) {
@@ -129,6 +129,7 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
       p->win_cols = (unsigned short)num(op, s[1], 10);
     } else if (!strcmp(op, "preserve")) p->preserve_fds = (int)num(op, s[0], 10);
     else if (!strcmp(op, "wait")) p->wait = 1;
+    else if (!strcmp(op, "waitgo")) p->wait_go = 1;
     else if (!strcmp(op, "keyring")) {
       p->keyring = s[0];
       p->keyring_perm_bits = (unsigned)num(op, s[1], 16);
