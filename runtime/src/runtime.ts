@@ -4,7 +4,7 @@ import { S_IF, SysError, closeFd, mknod, pidfdOpen, pidfdSendSignal, pollReadabl
 import { buildPlan } from './config/plan';
 import { loadBundle } from './config/load';
 import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ContainerStateError } from './errors';
-import { launch, type Launched } from './launch';
+import { launch, type LaunchHooks, type Launched } from './launch';
 import type { TtyProxy } from './tty';
 import { Logger } from './log';
 import { StateDir, checkId, isAlive, procStat, report, statusOf, writeAtomic, type SavedState, type StateReport } from './state';
@@ -16,6 +16,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** Runs with the host pid before the container sets up (e.g. to join its cgroups); see launch(). */
+  onPid?: LaunchHooks['onPid'];
 }
 
 export interface RunOptions extends CreateOptions {
@@ -100,7 +102,7 @@ export class Runtime {
       const { plan, warnings, notes } = buildPlan(bundle, { ...probe, stateDir: dir });
       for (const w of warnings) this.log.warn(w);
       for (const n of notes) this.log.debug(n);
-      launched = await launch(plan, opts.consoleSocket);
+      launched = await launch(plan, opts.consoleSocket, { onPid: opts.onPid });
       const stat = procStat(launched.pid);
       if (!stat) throw new ContainerStateError(`container ${id} exited during create`);
       const state: SavedState = {
