@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
-import { CLI_ENTRY, Scratch, berth, exec, runc, waitExit } from './helpers/bundle';
+import { CLI_ENTRY, Scratch, berth, exec, runc, waitExit } from '../../runtime/test/helpers/bundle';
 
 let s: Scratch;
 let netnsHolder: ChildProcess;
@@ -123,7 +123,7 @@ const variants: Variant[] = [
     args: () => sh('echo start; unshare -r true 2>/dev/null; echo unshare $?; chroot / true; echo chroot $?; grep Seccomp: /proc/self/status'),
     edit: (c) => {
       c.process!.noNewPrivileges = false;
-      c.linux!.seccomp = JSON.parse(fs.readFileSync(path.join(__dirname, 'seccomp', 'fixtures', 'docker-default.json'), 'utf8'));
+      c.linux!.seccomp = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'runtime', 'test', 'seccomp', 'fixtures', 'docker-default.json'), 'utf8'));
     },
   },
   {

@@ -2,7 +2,7 @@
 // Times create + start + wait + delete of a busybox `true` bundle under runc
 // and berth-runtime (the built bin: run `npx tsc -b runtime` first), in the
 // same run, interleaved, and prints the medians and their ratio.
-// Usage: node runtime/scripts/bench-lifecycle.js [cycles=10]
+// Usage: node bench/runtime-lifecycle.js [cycles=10]
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -11,7 +11,7 @@ const path = require('node:path');
 
 const cycles = Number(process.argv[2] ?? 10);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
-const berthBin = path.resolve(__dirname, '..', 'bin', 'berth-runtime.js');
+const berthBin = path.resolve(__dirname, '..', 'runtime', 'bin', 'berth-runtime.js');
 
 function makeBundle() {
   const rootfs = path.join(dir, 'rootfs');
