@@ -142,6 +142,9 @@ describe('berth pull', () => {
     expect(r.stdout).toContain(`Status: Downloaded newer image for ${ref}\n`);
     const rows = (await berth(['--root', root, 'images', '--format', '{{.Repository}} {{.Tag}}'])).stdout.trim().split('\n').sort();
     expect(rows).toEqual([`${registry.host}/moving 1`, `${registry.host}/moving <none>`]);
+    const dangling = await berth(['--root', root, 'images', '-f', 'dangling=true', '--format', '{{.Repository}} {{.Tag}}']);
+    expect(dangling.stdout).toBe(`${registry.host}/moving <none>\n`);
+    expect((await berth(['--root', root, 'images', '--filter', 'nope=1'])).code).toBe(125);
   });
 
   it('draws progress lines in place on a terminal', () => {

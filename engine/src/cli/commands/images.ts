@@ -33,6 +33,7 @@ export class ImagesCommand extends BerthCommand {
   digests = Option.Boolean('--digests', false, { description: 'Show digests' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });
   format = Option.String('--format', { description: 'Format output using a custom template ("table", "json" or a Go template)' });
+  filters = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions provided (dangling=true|false, reference=PATTERN)' });
   all = Option.Boolean('-a,--all', false, { description: 'Show all images (the store keeps no intermediate images)' });
   repository = Option.String({ required: false, name: 'REPOSITORY[:TAG]' });
 
@@ -47,6 +48,8 @@ export class ImagesCommand extends BerthCommand {
       const r = parseReference(this.repository);
       filter = { name: r.name, tag: r.tag };
     }
+    const { imageFilter } = await import('../../images/filter.js');
+    const keep = imageFilter(this.filters);
     const rows: Record<string | symbol, unknown>[] = [];
     const details = await Promise.all((await store.images.list()).map((entry) => imageDetails(store, entry)));
     // Newest first by the image's creation date, as `docker images` sorts.
@@ -58,6 +61,7 @@ export class ImagesCommand extends BerthCommand {
       for (const name of names) {
         const ref = name === undefined ? undefined : parseReference(name);
         if (filter && (ref?.name !== filter.name || (filter.tag !== undefined && ref.tag !== filter.tag))) continue;
+        if (!keep({ dangling: entry.tags.length === 0, name: ref && familiar(ref.name), tag: ref?.tag })) continue;
         const repoDigest = entry.repoDigests.find((rd) => ref !== undefined && parseReference(rd).name === ref.name);
         const created = d.config.created;
         rows.push({
