@@ -3,7 +3,7 @@
 // `umoci unpack`, and by GNU tar (one `tar -xzf` per layer, no whiteout
 // handling: a floor, not a competitor). Median of RUNS (default 3).
 //
-//   node store/bench/unpack.js [DIR]      (DIR: where to work, default the OS temp dir)
+//   node bench/store-unpack.js [DIR]      (DIR: where to work, default the OS temp dir)
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -11,7 +11,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const zlib = require('node:zlib');
 const { execFileSync } = require('node:child_process');
-const { Store, encodeHeader, tarPadding, tarTrailer } = require('../test/helpers/register.js');
+const { Store, encodeHeader, tarPadding, tarTrailer } = require('../store/test/helpers/register.js');
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const work = fs.mkdtempSync(path.join(process.argv[2] ?? os.tmpdir(), 'berth-bench-unpack-'));
