@@ -2,6 +2,7 @@ import { Builtins, Cli } from 'clipanion';
 import { BuildCommand } from './commands/build';
 import { HistoryCommand } from './commands/history';
 import { ImageInspectCommand } from './commands/image/inspect';
+import { ImagePruneCommand } from './commands/image/prune';
 import { ImagesCommand } from './commands/images';
 import { LoadCommand } from './commands/load';
 import { LoginCommand } from './commands/login';
@@ -10,6 +11,8 @@ import { PullCommand } from './commands/pull';
 import { PushCommand } from './commands/push';
 import { RmiCommand } from './commands/rmi';
 import { SaveCommand } from './commands/save';
+import { SystemCheckCommand } from './commands/system/check';
+import { SystemDfCommand } from './commands/system/df';
 import { TagCommand } from './commands/tag';
 import { VersionCommand } from './commands/version';
 import type { BerthContext } from './context';
@@ -27,8 +30,8 @@ export function createCli(): Cli<BerthContext> {
   cli.register(Builtins.HelpCommand);
   cli.register(VersionCommand);
   cli.register(BuildCommand);
-  const images = [PullCommand, PushCommand, ImagesCommand, TagCommand, RmiCommand, ImageInspectCommand, HistoryCommand];
-  const commands = [...images, SaveCommand, LoadCommand, LoginCommand, LogoutCommand];
+  const images = [PullCommand, PushCommand, ImagesCommand, TagCommand, RmiCommand, ImageInspectCommand, HistoryCommand, ImagePruneCommand];
+  const commands = [...images, SaveCommand, LoadCommand, LoginCommand, LogoutCommand, SystemDfCommand, SystemCheckCommand];
   for (const c of commands) cli.register(c);
   return cli;
 }

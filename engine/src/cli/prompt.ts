@@ -33,3 +33,15 @@ export function promptLine(input: NodeJS.ReadStream, output: Writable, question:
     input.resume();
   });
 }
+
+/** One line from a stream (empty at EOF), for yes/no questions. */
+export async function readLine(stream: Readable): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: stream, terminal: false });
+  try {
+    for await (const line of rl) return line;
+    return '';
+  } finally {
+    rl.close();
+  }
+}
