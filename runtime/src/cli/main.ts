@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '@berth/spec';
-import { Cli } from 'clipanion';
 import { Logger, type LogFormat } from '../log';
+import type { Runtime } from '../runtime';
 import { DEFAULT_ROOT, OCI_VERSION } from '../state';
-import { commands } from './commands/index';
 import type { RuntimeContext } from './context';
+import { parseHot } from './hot';
 
 const VERSION = '0.1.0';
 
@@ -107,23 +107,30 @@ export async function main(argv: string[]): Promise<void> {
     if (globals.systemdCgroup && !fs.existsSync('/run/systemd/system')) {
       throw new GlobalUsage('--systemd-cgroup: systemd is not running on this host (no /run/systemd/system)');
     }
-    let runtime: import('../runtime').Runtime | undefined;
-    const cli = new Cli<RuntimeContext>({ binaryLabel: 'berth-runtime', binaryName: 'berth-runtime', binaryVersion: VERSION });
-    for (const c of commands) cli.register(c);
-    const context: RuntimeContext = {
-      ...Cli.defaultContext,
-      root: globals.root,
-      log,
-      runtime: () => {
-        if (!runtime) {
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          const { Runtime } = require('../runtime') as typeof import('../runtime');
-          runtime = new Runtime({ root: globals.root, log });
-        }
-        return runtime;
-      },
+    let runtime: Runtime | undefined;
+    const getRuntime = (): Runtime => {
+      if (!runtime) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { Runtime } = require('../runtime') as typeof import('../runtime');
+        runtime = new Runtime({ root: globals.root, log });
+      }
+      return runtime;
     };
-    code = await cli.run(rest, context);
+    const hot = parseHot(rest);
+    if (hot) {
+      // The shim's calls, without clipanion (see hot.ts); a failure is reported below.
+      await hot.run(getRuntime(), process.stdout);
+      code = 0;
+    } else {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Cli } = require('clipanion') as typeof import('clipanion');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { commands } = require('./commands/index') as typeof import('./commands/index');
+      const cli = new Cli<RuntimeContext>({ binaryLabel: 'berth-runtime', binaryName: 'berth-runtime', binaryVersion: VERSION });
+      for (const c of commands) cli.register(c);
+      const context: RuntimeContext = { ...Cli.defaultContext, root: globals.root, log, runtime: getRuntime };
+      code = await cli.run(rest, context);
+    }
   } catch (err) {
     log.fatal(err instanceof Error ? err.message : String(err));
     code = 1;

@@ -1,0 +1,97 @@
+/**
+ * The commands a shim calls for every container (create, start, state, kill, delete), parsed
+ * without clipanion: loading clipanion costs ~50 ms per call, as much as runc's whole call.
+ * Only the plain shapes are taken here: anything else (--help, an unknown or repeated flag,
+ * `--`, a wrong number of operands) returns undefined and goes to clipanion, which owns usage
+ * text and usage errors. The clipanion classes in commands/ accept the same options.
+ */
+import type { Runtime } from '../runtime';
+import { parseSignal } from './signals';
+import { parseFdCount } from './commands/util';
+
+type Values = Record<string, string | boolean>;
+
+interface HotCommand {
+  /** Flag spelling → option name; `string` flags take a value (`--f v` or `--f=v`). */
+  strings?: Record<string, string>;
+  booleans?: Record<string, string>;
+  operands: [min: number, max: number];
+  run(runtime: Runtime, values: Values, operands: string[], stdout: NodeJS.WritableStream): Promise<unknown> | void;
+}
+
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+const HOT: Record<string, HotCommand> = {
+  create: {
+    strings: {
+      '--bundle': 'bundle',
+      '-b': 'bundle',
+      '--console-socket': 'consoleSocket',
+      '--pid-file': 'pidFile',
+      '--preserve-fds': 'preserveFds',
+    },
+    booleans: { '--no-pivot': 'noPivot', '--no-new-keyring': 'noNewKeyring' },
+    operands: [1, 1],
+    run: (rt, v, [id]) =>
+      rt.create(id, {
+        bundle: str(v.bundle) ?? '.',
+        consoleSocket: str(v.consoleSocket),
+        pidFile: str(v.pidFile),
+        noPivot: v.noPivot === true,
+        noNewKeyring: v.noNewKeyring === true,
+        preserveFds: parseFdCount(str(v.preserveFds) ?? '0'),
+      }),
+  },
+  start: { operands: [1, 1], run: (rt, _v, [id]) => rt.start(id) },
+  state: {
+    operands: [1, 1],
+    run: (rt, _v, [id], stdout) => {
+      stdout.write(`${JSON.stringify(rt.state(id), null, 2)}\n`);
+    },
+  },
+  kill: {
+    booleans: { '--all': 'all', '-a': 'all' },
+    operands: [1, 2],
+    run: (rt, v, [id, signal]) => rt.kill(id, parseSignal(signal ?? 'SIGTERM'), v.all === true),
+  },
+  delete: {
+    booleans: { '--force': 'force', '-f': 'force' },
+    operands: [1, 1],
+    run: (rt, v, [id]) => rt.delete(id, v.force === true),
+  },
+};
+
+export interface HotCall {
+  run(runtime: Runtime, stdout: NodeJS.WritableStream): Promise<unknown> | void;
+}
+
+/** The parsed call when `argv` (after the global flags) is a plain hot command, else undefined. */
+export function parseHot(argv: readonly string[]): HotCall | undefined {
+  const cmd = Object.hasOwn(HOT, argv[0]) ? HOT[argv[0]] : undefined;
+  if (!cmd) return undefined;
+  const values: Values = {};
+  const operands: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('-') || arg === '-') {
+      operands.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const stringName = cmd.strings && Object.hasOwn(cmd.strings, flag) ? cmd.strings[flag] : undefined;
+    const boolName = cmd.booleans && Object.hasOwn(cmd.booleans, flag) ? cmd.booleans[flag] : undefined;
+    const name = stringName ?? boolName;
+    if (name === undefined || Object.hasOwn(values, name)) return undefined;
+    if (stringName !== undefined) {
+      const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+      if (value === undefined) return undefined;
+      values[name] = value;
+    } else {
+      if (eq >= 0) return undefined;
+      values[name] = true;
+    }
+  }
+  if (operands.length < cmd.operands[0] || operands.length > cmd.operands[1]) return undefined;
+  return { run: (runtime, stdout) => cmd.run(runtime, values, operands, stdout) };
+}
