@@ -5,8 +5,7 @@
  * `<root>/blobs` with the store's verification (digest and size checked
  * before a blob gets its name).
  */
-import { once } from 'node:events';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { BlobWriter, ContentStore as RegistryContent, Descriptor } from '@berth/registry-client';
 import type { Store } from '@berth/store';
 
@@ -31,27 +30,22 @@ export class StoreContent implements RegistryContent {
   }
 
   openBlob(digest: string, start = 0): Readable {
-    // The store opens asynchronously; hand out a stream at once and feed it.
-    const out = new PassThrough({ highWaterMark: 1 << 20 });
-    void (async () => {
-      try {
-        let skip = start;
-        for await (const chunk of await this.store.content.open(digest)) {
-          let buf = chunk as Buffer;
-          if (skip > 0) {
-            const n = Math.min(skip, buf.length);
-            buf = buf.subarray(n);
-            skip -= n;
-            if (buf.length === 0) continue;
-          }
-          if (!out.write(buf)) await once(out, 'drain');
+    // The store opens asynchronously; a generator lets us hand out the stream at once
+    // (backpressure and early destroy are Readable.from's, and close the file).
+    const store = this.store;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      let skip = start;
+      for await (const chunk of await store.content.open(digest)) {
+        let buf = chunk as Buffer;
+        if (skip > 0) {
+          const n = Math.min(skip, buf.length);
+          buf = buf.subarray(n);
+          skip -= n;
         }
-        out.end();
-      } catch (err) {
-        out.destroy(err as Error);
+        if (buf.length > 0) yield buf;
       }
-    })();
-    return out;
+    }
+    return Readable.from(chunks(), { objectMode: false });
   }
 
   async blobSize(digest: string): Promise<number> {
@@ -101,12 +95,16 @@ class IngestWriter implements BlobWriter {
   async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.settled || this.pass.write(chunk)) return;
-    const stop = new AbortController();
-    const drained = once(this.pass, 'drain', { signal: stop.signal }).catch(() => {});
+    const pass = this.pass;
+    let onDrain = (): void => {};
+    const drained = new Promise<void>((resolve) => {
+      onDrain = resolve;
+      pass.once('drain', onDrain);
+    });
     try {
       await Promise.race([drained, this.done]);
     } finally {
-      stop.abort(); // no listener left behind, whichever won
+      pass.off('drain', onDrain); // no listener left behind, whichever won
     }
     if (this.failure) throw this.failure;
   }
