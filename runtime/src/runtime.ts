@@ -1,10 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { S_IF, SysError, closeFd, mknod, pidfdOpen, pidfdSendSignal, pollReadable } from '@berth/sys';
-import { buildPlan } from './config/plan';
-import { loadBundle } from './config/load';
 import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ContainerStateError } from './errors';
-import { launch, type LaunchHooks, type Launched } from './launch';
+import type { LaunchHooks, Launched } from './launch';
 import type { TtyProxy } from './tty';
 import { Logger } from './log';
 import { StateDir, checkId, isAlive, procStat, report, statusOf, writeAtomic, type SavedState, type StateReport } from './state';
@@ -27,6 +25,21 @@ export interface RunOptions extends CreateOptions {
 
 const KILL_WAIT_MS = 10_000;
 
+/**
+ * What only create and run need (the config validator, the plan, child_process), loaded when
+ * they run: state, start, kill and delete are called once or more per container and pay
+ * Node's start-up each time.
+ */
+function createModules() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    ...(require('./config/load') as typeof import('./config/load')),
+    ...(require('./config/plan') as typeof import('./config/plan')),
+    ...(require('./launch') as typeof import('./launch')),
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
 /** The runc lifecycle over a state directory (--root). */
 export class Runtime {
   readonly dirs: StateDir;
@@ -45,7 +58,7 @@ export class Runtime {
   /** Creates and starts; in the foreground waits and returns the exit status (128+N on signal N). */
   async run(id: string, opts: RunOptions): Promise<number> {
     let tty: TtyProxy | undefined;
-    if (!opts.detach && !opts.consoleSocket && loadBundle(opts.bundle).config.process?.terminal) {
+    if (!opts.detach && !opts.consoleSocket && createModules().loadBundle(opts.bundle).config.process?.terminal) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       tty = (require('./tty') as typeof import('./tty')).TtyProxy.listen();
       opts = { ...opts, consoleSocket: tty.socketPath };
@@ -82,6 +95,7 @@ export class Runtime {
   private async launchContainer(id: string, opts: CreateOptions, wait: boolean): Promise<Launched> {
     checkId(id);
     if (this.dirs.exists(id)) throw new ContainerExistsError(id);
+    const { loadBundle, buildPlan, launch } = createModules();
     const bundle = loadBundle(opts.bundle);
     const preserveFds = opts.preserveFds ?? 0;
     // Validate everything before touching the state dir: bad input leaves nothing behind.
