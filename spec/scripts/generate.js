@@ -128,7 +128,10 @@ function validatorSources() {
     }
     return out;
   };
-  const ajv = new Ajv({ code: { source: true, esm: true }, strict: false, validateFormats: false });
+  // inlineRefs: false emits each shared definition once as a function instead of copying
+  // it into every use: a smaller file that loads in about half the time (the runtime pays
+  // for it on every `create`).
+  const ajv = new Ajv({ code: { source: true, esm: true }, strict: false, validateFormats: false, inlineRefs: false });
   const key = (file) => `file:///oci/${path.relative(SCHEMAS, file)}`;
   for (const dir of [RUNTIME, IMAGE]) {
     for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
