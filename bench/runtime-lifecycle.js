@@ -37,33 +37,54 @@ function run(cmd, args) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${fs.readFileSync(errFile, 'utf8')}`);
 }
 
-function cycle(cmd, pre, id) {
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** One cycle; `steps` collects each command's time (state: all polls together). */
+function cycle(cmd, pre, id, steps) {
   const t0 = process.hrtime.bigint();
+  let t = t0;
+  const step = (name) => {
+    steps[name].push(ms(t));
+    t = process.hrtime.bigint();
+  };
   run(cmd, [...pre, 'create', '--bundle', dir, id]);
+  step('create');
   run(cmd, [...pre, 'start', id]);
+  step('start');
   // wait: poll state until stopped (true exits at once)
   for (;;) {
     const r = spawnSync(cmd, [...pre, 'state', id], { encoding: 'utf8' });
     if (JSON.parse(r.stdout).status === 'stopped') break;
   }
+  step('state');
   run(cmd, [...pre, 'delete', id]);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  step('delete');
+  return ms(t0);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const newSteps = () => ({ create: [], start: [], state: [], delete: [] });
+const stepLine = (steps) => Object.entries(steps).map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ');
 
 try {
   makeBundle();
-  const times = { runc: [], berth: [] };
+  const times = { runc: [], berth: [], node: [] };
+  const steps = { runc: newSteps(), berth: newSteps() };
   for (let i = 0; i < cycles; i++) {
-    times.runc.push(cycle('runc', ['--root', path.join(dir, 'runc')], `b${i}`));
-    times.berth.push(cycle(process.execPath, [berthBin, '--root', path.join(dir, 'berth')], `b${i}`));
+    times.runc.push(cycle('runc', ['--root', path.join(dir, 'runc')], `b${i}`, steps.runc));
+    times.berth.push(cycle(process.execPath, [berthBin, '--root', path.join(dir, 'berth')], `b${i}`, steps.berth));
+    const t0 = process.hrtime.bigint();
+    run(process.execPath, ['-e', '0']);
+    times.node.push(ms(t0));
   }
   const r = median(times.runc);
   const b = median(times.berth);
-  console.log(`runc          ${r.toFixed(0)} ms per create+start+wait+delete (median of ${cycles})`);
-  console.log(`berth-runtime ${b.toFixed(0)} ms`);
+  console.log(`runc          ${r.toFixed(0)} ms per create+start+wait+delete (median of ${cycles}; ${stepLine(steps.runc)})`);
+  console.log(`berth-runtime ${b.toFixed(0)} ms (${stepLine(steps.berth)})`);
   console.log(`ratio         ${(b / r).toFixed(2)}x runc   (load average ${os.loadavg()[0].toFixed(2)}, ${os.cpus().length} cpus)`);
+  console.log(`node -e 0     ${median(times.node).toFixed(0)} ms (Node's own start-up, paid by each of the 4 calls)`);
+  // Node reads this file at start-up, before any of berth's code runs: tens of ms per call.
+  if (process.env.NODE_EXTRA_CA_CERTS) console.log(`note: NODE_EXTRA_CA_CERTS is set (${process.env.NODE_EXTRA_CA_CERTS}): every Node start loads it`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
