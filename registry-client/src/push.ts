@@ -1,6 +1,7 @@
 import { parseDockerRef, type ImageReference } from '@berth/spec';
 import type { ContentSource } from './content';
 import { RegistryError, UnsupportedManifestError } from './errors';
+import { Gate } from './gate';
 import { OciLayout } from './oci-layout';
 import { runPool } from './pool';
 import type { ProgressListener, RegistryClient, Repository } from './registry';
@@ -72,11 +73,18 @@ async function pushTree(
   const blobs = [manifest.config, ...manifest.layers].filter(
     (d, i, all) => all.findIndex((o) => o.digest === d.digest) === i,
   );
-  await runPool(blobs, options.concurrency ?? 4, async (d) => {
+  // Biggest first, so the long transfers start early. At most `concurrency`
+  // blobs send bytes at once; twice as many may run their HEAD and open their
+  // upload meanwhile, so a freed slot never waits for those round trips.
+  blobs.sort((a, b) => b.size - a.size);
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const transferGate = new Gate(concurrency);
+  await runPool(blobs, concurrency * 2, async (d) => {
     await repo.uploadBlob(d, (start) => source.openBlob(d.digest, start), {
       chunkSize: options.chunkSize,
       mountFrom: options.mountFrom,
       onProgress: options.onProgress,
+      transferGate,
     });
   });
 }

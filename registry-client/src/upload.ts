@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { RegistryError } from './errors';
+import type { Gate } from './gate';
 import type { ProgressEvent, ProgressListener, Repository } from './registry';
 import { header, isRetryableError } from './transport';
 import type { Descriptor } from './types';
@@ -10,6 +11,12 @@ export interface UploadOptions {
   /** A repository on the same registry to mount the blob from. */
   mountFrom?: string;
   onProgress?: ProgressListener;
+  /**
+   * Held only while the blob's bytes are sent: the HEAD and the POST that
+   * opens the upload run outside it, so the next blobs are ready to send
+   * the moment a transfer ends (each costs a registry round trip).
+   */
+  transferGate?: Gate;
 }
 
 interface UploadSession {
@@ -57,9 +64,23 @@ export async function uploadBlob(
   } else {
     session = await startUpload(repo, desc);
   }
+  const send = (): Promise<void> => sendBlob(repo, desc, session, open, options, progress);
+  await (options.transferGate ? options.transferGate.run(send) : send());
+  return 'uploaded';
+}
+
+/** Sends the bytes into an open upload session: chunked when asked (falling back to one PUT), else one PUT. */
+async function sendBlob(
+  repo: Repository,
+  desc: Descriptor,
+  session: UploadSession,
+  open: (start: number) => Readable,
+  options: UploadOptions,
+  progress: Progress,
+): Promise<void> {
   if (options.chunkSize) {
     const chunkSize = Math.max(options.chunkSize, session.minChunk);
-    if (await uploadChunks(repo, desc, session.location, open, chunkSize, progress)) return 'uploaded';
+    if (await uploadChunks(repo, desc, session.location, open, chunkSize, progress)) return;
     session = await startUpload(repo, desc); // registry refused PATCH: start afresh
   }
   for (let sessions = 1; ; sessions++) {
@@ -83,7 +104,6 @@ export async function uploadBlob(
   }
   repo.rememberBlob(desc.digest);
   progress('done', desc.size);
-  return 'uploaded';
 }
 
 async function startUpload(repo: Repository, desc: Descriptor): Promise<UploadSession> {
