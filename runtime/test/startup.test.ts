@@ -1,0 +1,56 @@
+/**
+ * Start-up cost guard: the calls a shim makes for every container must not load clipanion
+ * or the config validator (each costs tens of ms per call). Mocks that throw on load prove
+ * the modules are never required on those paths.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+jest.mock('clipanion', () => {
+  throw new Error('clipanion loaded');
+});
+jest.mock('../src/config/load', () => {
+  throw new Error('config validator loaded');
+});
+
+let root: string;
+let log: string;
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-startup-'));
+  log = path.join(root, 'log.json');
+  process.exitCode = undefined;
+});
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+  process.exitCode = undefined;
+});
+
+async function run(args: string[]): Promise<string> {
+  const { main } = await import('../src/cli/main');
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await main(['--root', root, '--log', log, '--log-format', 'json', ...args]);
+  } finally {
+    stderr.mockRestore();
+  }
+  return fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+}
+
+test.each(['state', 'start', 'delete', 'kill'])('%s reaches the runtime without clipanion or the validator', async (cmd) => {
+  const out = await run([cmd, 'nope']);
+  expect(out).toContain('container nope does not exist');
+  expect(process.exitCode).toBe(1);
+});
+
+test('delete --force of a missing container succeeds, as runc', async () => {
+  expect(await run(['delete', '--force', 'nope'])).toBe('');
+  expect(process.exitCode).toBe(0);
+});
+
+test('create takes its options without clipanion', async () => {
+  // The validator is mocked away, so create fails where it loads it: after the hot parse.
+  const out = await run(['create', '--bundle', root, '--pid-file', path.join(root, 'pid'), 'c1']);
+  expect(out).toContain('config validator loaded');
+  expect(fs.existsSync(path.join(root, 'c1'))).toBe(false);
+});
