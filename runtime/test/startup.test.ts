@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { main } from '../src/cli/main';
 
 jest.mock('clipanion', () => {
   throw new Error('clipanion loaded');
@@ -27,7 +28,6 @@ afterEach(() => {
 });
 
 async function run(args: string[]): Promise<string> {
-  const { main } = await import('../src/cli/main');
   const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     await main(['--root', root, '--log', log, '--log-format', 'json', ...args]);
