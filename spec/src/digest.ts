@@ -3,7 +3,7 @@
  * sha512, lowercase hex of exactly the algorithm's length. Validation follows
  * opencontainers/go-digest so we accept and reject what Docker does.
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BerthError } from './errors';
 
@@ -115,7 +115,10 @@ export class Digester {
 
   constructor(algorithm: DigestAlgorithm = 'sha256') {
     this.algorithm = algorithm;
-    this.hash = createHash(algorithm);
+    // node:crypto costs ~5 ms to load: only code that hashes pays it, not every importer of
+    // @berth/spec (berth-runtime's start-up, for one).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.hash = (require('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
   }
 
   update(chunk: Uint8Array | string): this {
