@@ -12,6 +12,9 @@ async function* halfThenHang() {
   yield data.subarray(0, data.length >> 1);
   // the consumer asks for more only after it has written the first half
   process.stdout.write('READY\n');
+  // A pending promise alone does not keep Node running: with nothing else queued the
+  // process would exit 0 before the test's SIGKILL lands. A timer holds it until killed.
+  setInterval(() => undefined, 60_000);
   await new Promise(() => undefined);
 }
 const store = new Store({ root });
