@@ -40,6 +40,7 @@ test('detects every v1 hierarchy of the tree, co-mounted ones sharing a director
 });
 
 test('create copies cpuset.cpus and cpuset.mems down from the parent at each level', () => {
+  t.remove();
   t = FakeTree.create();
   for (const c of CONTROLLERS) t.seed(c, c === 'cpuset' ? { 'cpuset.cpus': '0-1', 'cpuset.mems': '0' } : {});
   t.seed('cpuset/berth', { 'cpuset.cpus': '', 'cpuset.mems': '' });
