@@ -1,5 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
-import { DigestMismatchError, InvalidDigestError, validateDigest } from '@berth/spec';
+import { DigestMismatchError, InvalidDigestError, digestOf, validateDigest } from '@berth/spec';
+
+export { digestOf };
 
 /** Only digests we can verify, in canonical form; anything else could name a path. */
 export function checkDigest(digest: string, what?: string): string {
@@ -19,12 +21,9 @@ export function hasherFor(digest: string): Hash {
   return createHash(digestAlgorithm(digest));
 }
 
+/** The sha256 digest of bytes in memory (public API kept; @berth/spec does the hashing). */
 export function sha256(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-
-export function digestOf(data: Buffer, algorithm: 'sha256' | 'sha512' = 'sha256'): string {
-  return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
+  return digestOf(data);
 }
 
 export function verifyBytes(data: Buffer, digest: string, what: string): void {
