@@ -6,7 +6,7 @@ import { buildDir } from './native';
  * The fully resolved launch plan berth-init executes (native/init/). It holds
  * no defaults and no policy: the runtime computes every value.
  */
-export type NamespaceType = 'pid' | 'mount' | 'uts' | 'ipc' | 'network' | 'cgroup';
+export type NamespaceType = 'pid' | 'mount' | 'uts' | 'ipc' | 'network' | 'cgroup' | 'user' | 'time';
 
 export interface PlanMount {
   /** Host path for binds, or the fs source ("proc", "tmpfs"); null for none. */
@@ -84,8 +84,18 @@ export interface LaunchPlan {
   preserveFds: number;
   /** Join a new session keyring with this name, then add permission bits to it. */
   sessionKeyring?: { name: string; addPermissions: number };
-  /** A compiled filter (struct sock_filter[], host byte order) and SECCOMP_FILTER_FLAG_*. */
-  seccomp?: { program: Buffer; flags: number };
+  /**
+   * A compiled filter (struct sock_filter[], host byte order) and SECCOMP_FILTER_FLAG_*.
+   * With `listener` (flags then include NEW_LISTENER): berth-init connects to its
+   * path before joining any namespace and, once the filter is loaded, sends `state`
+   * (the runtime-spec seccomp state; the string "@PID@" with its quotes becomes
+   * the process's host pid) with the listener fd in SCM_RIGHTS.
+   */
+  seccomp?: { program: Buffer; flags: number; listener?: { path: string; state: string } };
+  /** exec: join a running container's namespaces (all given by path); no rootfs or system setup. */
+  exec?: boolean;
+  /** A new time namespace's offsets: clock id (CLOCK_MONOTONIC 1, CLOCK_BOOTTIME 7), seconds, nanoseconds. */
+  timeOffsets?: { clock: number; secs: bigint; nanosecs: number }[];
   /**
    * After reporting its pid, the process waits for the runtime's go ("g" on
    * the sync socket), so the runtime can place it in cgroups first; a new
@@ -148,6 +158,9 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.waitForParent) rec('waitgo');
   if (plan.sessionKeyring) rec('keyring', plan.sessionKeyring.name, plan.sessionKeyring.addPermissions.toString(16));
   if (plan.seccomp) rec('seccomp', plan.seccomp.flags, plan.seccomp.program.toString('hex'));
+  if (plan.seccomp?.listener) rec('seclistener', plan.seccomp.listener.path, plan.seccomp.listener.state);
+  if (plan.exec) rec('exec');
+  for (const t of plan.timeOffsets ?? []) rec('timeoffset', t.clock, t.secs.toString(), t.nanosecs);
   for (const p of parts) {
     if (p.includes('\0')) throw new PlanEncodeError(`plan value contains a NUL byte: ${JSON.stringify(p)}`);
   }

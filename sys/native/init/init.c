@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -131,8 +133,8 @@ static void reset_signals(void) {
 }
 
 /* The container's first process: set everything up, then wait for start. */
-static void child(const struct plan *p, int new_cgroup_ns) __attribute__((noreturn));
-static void child(const struct plan *p, int new_cgroup_ns) {
+static void child(const struct plan *p, int new_cgroup_ns, int new_userns) __attribute__((noreturn));
+static void child(const struct plan *p, int new_cgroup_ns, int new_userns) {
   int state_dir_fd = -1;
   reset_signals();
   if (p->wait_go) {
@@ -145,13 +147,69 @@ static void child(const struct plan *p, int new_cgroup_ns) {
     if (n != 1 || go != 'g') die(n < 0 ? errno : EPIPE, "wait for the runtime");
     if (new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) die(errno, "unshare cgroup namespace");
   }
-  setup_rootfs(p, &state_dir_fd);
-  setup_system(p);
-  finalize_rootfs(p);
+  if (new_userns) {
+    /* The runtime has written our id maps: become the namespace's root. */
+    if (setresgid(0, 0, 0) < 0) die(errno, "setgid 0 in the user namespace");
+    if (setresuid(0, 0, 0) < 0) die(errno, "setuid 0 in the user namespace");
+  }
+  if (!p->exec_mode) {
+    setup_rootfs(p, &state_dir_fd);
+    setup_system(p);
+    finalize_rootfs(p);
+  }
   setup_console(p);
   const char *exe = find_executable(p);
   setup_process(p);
   wait_and_exec(p, state_dir_fd, exe);
+}
+
+/* Connected before joining any namespace: the listener path is the host's. */
+static int connect_listener(const char *path) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) die_msg("seccomp listenerPath %s is too long", path);
+  strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) die(errno, "socket");
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die(errno, "connect to seccomp listenerPath %s", path);
+  return fd;
+}
+
+/*
+ * Opens every namespace to join first (their paths may be under a /proc that
+ * joining a mount namespace hides), joins the user namespace before the
+ * others (it owns them), and returns the CLONE_NEW* flags of the new ones.
+ */
+static int join_namespaces(const struct plan *p) {
+  int fds[10], flags = 0;
+  for (int i = 0; i < p->n_ns; i++) {
+    fds[i] = -1;
+    if (!p->ns[i].path) {
+      flags |= p->ns[i].type;
+      continue;
+    }
+    fds[i] = open(p->ns[i].path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) die(errno, "open namespace %s", p->ns[i].path);
+  }
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < p->n_ns; i++) {
+      if (fds[i] < 0 || (p->ns[i].type == CLONE_NEWUSER) != (pass == 0)) continue;
+      if (setns(fds[i], p->ns[i].type) < 0) die(errno, "join namespace %s", p->ns[i].path);
+      close(fds[i]);
+    }
+  return flags;
+}
+
+static void set_time_offsets(const struct plan *p) {
+  char buf[256];
+  int len = 0;
+  for (int i = 0; i < p->n_time_offsets; i++)
+    len += snprintf(buf + len, sizeof buf - (size_t)len, "%d %lld %u\n", p->time_offsets[i].clock,
+                    (long long)p->time_offsets[i].secs, p->time_offsets[i].nsecs);
+  if (!len) return;
+  int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(errno, "open /proc/self/timens_offsets");
+  if (write(fd, buf, (size_t)len) != len) die(errno, "write time namespace offsets");
+  close(fd);
 }
 
 int main(int argc, char **argv) {
@@ -172,25 +230,35 @@ int main(int argc, char **argv) {
   static struct plan plan;
   parse_plan(buf, len, &plan);
 
-  int clone_flags = 0;
-  for (int i = 0; i < plan.n_ns; i++) {
-    const struct ns_entry *ns = &plan.ns[i];
-    if (!ns->path) {
-      clone_flags |= ns->type;
-      continue;
-    }
-    int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die(errno, "open namespace %s", ns->path);
-    if (setns(fd, ns->type) < 0) die(errno, "join namespace %s", ns->path);
-    close(fd);
+  int clone_flags = join_namespaces(&plan);
+  if (clone_flags & CLONE_NEWTIME) {
+    /* 0x80 is inside clone()'s exit-signal bits: unshare, set the offsets
+     * while the namespace has no member yet, and the child is born in it. */
+    clone_flags &= ~CLONE_NEWTIME;
+    if (unshare(CLONE_NEWTIME) < 0) die(errno, "unshare time namespace");
+    set_time_offsets(&plan);
   }
 
+  if ((clone_flags & CLONE_NEWUSER) && !plan.wait_go) die_msg("plan: a new user namespace needs waitgo (the runtime writes its id maps)");
+  if (plan.seccomp_listener) seccomp_listener_fd = connect_listener(plan.seccomp_listener);
+  /* The child learns its host pid (for the seccomp state) from this pipe. */
+  int pid_pipe[2];
+  if (pipe2(pid_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
   int late_cgroup_ns = plan.wait_go && (clone_flags & CLONE_NEWCGROUP);
   if (late_cgroup_ns) clone_flags &= ~CLONE_NEWCGROUP;
   /* Without CLONE_VM, clone behaves as fork: the child gets a copy of the plan. */
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0) die(errno, "clone");
-  if (pid == 0) child(&plan, late_cgroup_ns);
+  if (pid == 0) {
+    close(pid_pipe[1]);
+    if (read(pid_pipe[0], &host_pid, sizeof host_pid) != sizeof host_pid) die(errno ? errno : EPIPE, "read own pid");
+    close(pid_pipe[0]);
+    child(&plan, late_cgroup_ns, (clone_flags & CLONE_NEWUSER) != 0);
+  }
+  close(pid_pipe[0]);
+  if (write(pid_pipe[1], &pid, sizeof pid) != sizeof pid) die(errno, "send the child its pid");
+  close(pid_pipe[1]);
+  if (seccomp_listener_fd >= 0) close(seccomp_listener_fd);
 
   send_line("pid %d", (int)pid);
   if (!plan.wait) return 0;

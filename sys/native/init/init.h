@@ -25,7 +25,7 @@ struct rlimit_entry { int resource; uint64_t soft, hard; };
 struct sysctl_entry { const char *key, *value; };
 
 struct plan {
-  struct ns_entry ns[8]; int n_ns;
+  struct ns_entry ns[10]; int n_ns;
   const char *rootfs;
   unsigned long root_propagation;
   struct mount_entry mounts[MAX_ITEMS]; int n_mounts;
@@ -56,9 +56,15 @@ struct plan {
   int wait; /* stay as the parent and exit with the container's status */
   int wait_go; /* after "pid", block until the runtime sends "g" (it places the process in cgroups) */
   void *seccomp; unsigned short seccomp_len; unsigned seccomp_flags; /* struct sock_filter[], or NULL */
+  int exec_mode; /* exec: join a running container; no rootfs or system setup */
+  struct { int clock; int64_t secs; uint32_t nsecs; } time_offsets[2]; int n_time_offsets;
+  const char *seccomp_listener; /* with seccomp: send the NEW_LISTENER fd and state here */
+  const char *seccomp_state; /* the runtime-spec "seccomp state" JSON sent with the fd */
 };
 
 extern int sync_fd;
+extern int seccomp_listener_fd; /* connected to the plan's seccomp listener path, or -1 */
+extern pid_t host_pid; /* the container process's pid as the runtime sees it (in the child) */
 
 /* Reports "error <step>: <ERRNO>" to the runtime and exits. */
 void die(int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));

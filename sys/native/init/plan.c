@@ -24,6 +24,7 @@ static const struct { const char *op; int arity; } ARITY[] = {
     {"nnp", 0},      {"oom", 1},      {"user", 2},        {"group", 1},     {"umask", 1},
     {"cwd", 1},      {"env", 1},      {"arg", 1},         {"statedir", 1},  {"console", 1},
     {"winsize", 2},  {"preserve", 1}, {"wait", 0},     {"mkdir", 1},     {"seccomp", 2},   {"keyring", 2},   {"waitgo", 0},
+    {"exec", 0},     {"timeoffset", 3}, {"seclistener", 2},
 };
 
 static uint64_t num(const char *op, const char *s, int base) {
@@ -38,6 +39,7 @@ static int ns_type(const char *name) {
   static const struct { const char *name; int flag; } T[] = {
       {"pid", CLONE_NEWPID}, {"mount", CLONE_NEWNS}, {"uts", CLONE_NEWUTS},
       {"ipc", CLONE_NEWIPC}, {"network", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+      {"user", CLONE_NEWUSER}, {"time", CLONE_NEWTIME},
   };
   for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
     if (!strcmp(T[i].name, name)) return T[i].flag;
@@ -71,7 +73,7 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
       off = (size_t)(nul - buf) + 1;
     }
     if (!strcmp(op, "ns")) {
-      if (p->n_ns >= 8) die_msg("plan: too many namespaces");
+      if (p->n_ns >= 10) die_msg("plan: too many namespaces");
       p->ns[p->n_ns].type = ns_type(s[0]);
       p->ns[p->n_ns++].path = *s[1] ? s[1] : NULL;
     } else if (!strcmp(op, "rootfs")) p->rootfs = s[0];
@@ -130,6 +132,21 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
     } else if (!strcmp(op, "preserve")) p->preserve_fds = (int)num(op, s[0], 10);
     else if (!strcmp(op, "wait")) p->wait = 1;
     else if (!strcmp(op, "waitgo")) p->wait_go = 1;
+    else if (!strcmp(op, "exec")) p->exec_mode = 1;
+    else if (!strcmp(op, "timeoffset")) {
+      /* clock (CLOCK_MONOTONIC or CLOCK_BOOTTIME), signed seconds, nanoseconds */
+      if (p->n_time_offsets >= 2) die_msg("plan: too many time offsets");
+      char *end;
+      errno = 0;
+      long long secs = strtoll(s[1], &end, 10);
+      if (errno || !*s[1] || *end) die_msg("plan: timeoffset: bad number %s", s[1]);
+      p->time_offsets[p->n_time_offsets].clock = (int)num(op, s[0], 10);
+      p->time_offsets[p->n_time_offsets].secs = secs;
+      p->time_offsets[p->n_time_offsets++].nsecs = (uint32_t)num(op, s[2], 10);
+    } else if (!strcmp(op, "seclistener")) {
+      p->seccomp_listener = s[0];
+      p->seccomp_state = s[1];
+    }
     else if (!strcmp(op, "keyring")) {
       p->keyring = s[0];
       p->keyring_perm_bits = (unsigned)num(op, s[1], 16);

@@ -33,7 +33,7 @@ static void write_file(const char *path, const char *value) {
 }
 
 /* runc's wire format for the console: the master fd in SCM_RIGHTS, with its name as data. */
-static void send_fd(int sock, int fd, const char *name) {
+static void send_fd(int sock, int fd, const char *name, const char *what) {
   struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
   union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
   memset(&u, 0, sizeof u);
@@ -46,7 +46,7 @@ static void send_fd(int sock, int fd, const char *name) {
   ssize_t r;
   do r = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
-  if (r < 0) die(errno, "send pty master to console socket");
+  if (r < 0) die(errno, "send %s", what);
 }
 
 void setup_console(const struct plan *p) {
@@ -68,7 +68,7 @@ void setup_console(const struct plan *p) {
   for (int i = 0; i < 3; i++)
     if (dup2(slave, i) < 0) die(errno, "dup pty slave to fd %d", i);
   if (slave > 2) close(slave);
-  send_fd(p->console_fd, master, "/dev/ptmx");
+  send_fd(p->console_fd, master, "/dev/ptmx", "pty master to console socket");
   close(master);
   close(p->console_fd);
 }
@@ -145,10 +145,40 @@ void setup_system(const struct plan *p) {
     die(errno, "setdomainname %s", p->domainname);
 }
 
+int seccomp_listener_fd = -1;
+pid_t host_pid;
+
+/* The runtime-spec "seccomp state" with @PID@ (quoted in the plan) replaced by our host pid. */
+static char *seccomp_state(const struct plan *p) {
+  static char out[65536];
+  char pid[32];
+  snprintf(pid, sizeof pid, "%d", (int)host_pid);
+  size_t n = 0;
+  for (const char *s = p->seccomp_state; *s;) {
+    const char *hit = strstr(s, "\"@PID@\"");
+    size_t chunk = hit ? (size_t)(hit - s) : strlen(s);
+    const char *rep = hit ? pid : "";
+    if (n + chunk + strlen(rep) + 1 > sizeof out) die_msg("seccomp state is too large");
+    memcpy(out + n, s, chunk), n += chunk;
+    memcpy(out + n, rep, strlen(rep)), n += strlen(rep);
+    s = hit ? hit + 7 : s + chunk;
+  }
+  out[n] = 0;
+  return out;
+}
+
 void load_seccomp(const struct plan *p) {
   if (!p->seccomp) return;
   struct sock_fprog prog = {.len = p->seccomp_len, .filter = p->seccomp};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) < 0) die(errno, "load seccomp filter");
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog);
+  if (fd < 0) die(errno, "load seccomp filter");
+  if (p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    /* As the runtime-spec says: the state as the payload, the listener fd in SCM_RIGHTS. */
+    send_fd(seccomp_listener_fd, (int)fd, seccomp_state(p), "seccomp listener fd to its socket");
+    close((int)fd);
+    close(seccomp_listener_fd);
+    seccomp_listener_fd = -1;
+  }
 }
 
 /* A session keyring of its own, so the container cannot see the host's keys (as runc). */
