@@ -1,6 +1,7 @@
 import type { Features, Spec } from '@berth/spec';
 import { CAPABILITIES, MOUNT_FLAGS, MOUNT_PROPAGATION } from './config/tables';
 import { OCI_VERSION } from './state';
+import { HOOK_STAGES } from './hooks';
 
 const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
@@ -69,12 +70,14 @@ export function features(): Features {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
-    hooks: [],
+    hooks: [...HOOK_STAGES],
     mountOptions: [...Object.keys(MOUNT_FLAGS), ...Object.keys(MOUNT_PROPAGATION)].sort(),
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'],
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      // What berth implements (as runc reports what it was built with): the v1 and v2 managers,
+      // rdma limits on both; no systemd D-Bus driver (a "slice:prefix:name" path maps to cgroupfs).
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: seccomp(),
       apparmor: { enabled: false },
       selinux: { enabled: false },

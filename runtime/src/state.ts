@@ -1,12 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isFrozen } from './cgroups/frozen';
 import { ContainerNotFoundError, InvalidIdError } from './errors';
 
 export const DEFAULT_ROOT = '/run/berth-runtime';
 /** The runtime-spec version berth-runtime implements (reported by `state`). */
 export const OCI_VERSION = '1.3.0';
 
-export type Status = 'creating' | 'created' | 'running' | 'stopped';
+/** runc's statuses: the runtime-spec ones plus "paused" (a frozen cgroup). */
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 /** What state.json holds: enough to find the process again and to answer `state`. */
 export interface SavedState {
@@ -22,6 +24,8 @@ export interface SavedState {
   annotations?: Record<string, string>;
   /** Whether the container has its own pid namespace (kill --all may then walk it). */
   ownPidNs: boolean;
+  /** The container's cgroup directories (the manager's paths(): controller to directory, "" for cgroup2). */
+  cgroupPaths?: Record<string, string>;
 }
 
 /** `state` output: the runtime-spec state plus runc's extra fields. */
@@ -138,6 +142,7 @@ export function isAlive(state: Pick<SavedState, 'pid' | 'startTime'>): boolean {
 
 export function statusOf(dirs: StateDir, state: SavedState): Status {
   if (!isAlive(state)) return 'stopped';
+  if (state.cgroupPaths !== undefined && isFrozen(state.cgroupPaths)) return 'paused';
   return fs.existsSync(dirs.fifo(state.id)) ? 'created' : 'running';
 }
 

@@ -18,7 +18,7 @@ describe('command line', () => {
     expect(f.linux?.namespaces).not.toContain('user');
     expect(f.linux?.seccomp?.enabled).toBe(true);
     expect(f.linux?.seccomp?.actions).not.toContain('SCMP_ACT_NOTIFY');
-    expect(f.linux?.cgroup?.v2).toBe(false);
+    expect(f.linux?.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
   });
 
   test('spec writes a valid default config.json and refuses to overwrite it', async () => {

@@ -1,0 +1,89 @@
+import type { RuntimeTypes } from '@berth/spec';
+import { bpf } from '@berth/sys';
+import { BpfDeviceFilterAttacher } from './devices/attach';
+import { containerDeviceRules } from './devices/rules';
+import { detectLayout } from './detect';
+import { createCgroupManager } from './index';
+import type { CgroupManager } from './manager';
+import { openCgroupManager } from './reopen';
+import { resolveCgroupsPath } from './path';
+import { resourcesFromOci, type Resources } from './resources';
+
+/*
+ * The runtime's side of cgroups: what create, delete and the later commands
+ * call. The managers do the file work; this module decides what to ask of
+ * them for one container, in runc's order (create, set, apply the init's pid
+ * before it runs anything, destroy on delete or on a failed create).
+ */
+
+export interface ContainerCgroupOptions {
+  readonly id: string;
+  /** runc's --systemd-cgroup. */
+  readonly systemdCgroup?: boolean;
+}
+
+/** A container's cgroup, checked but not yet created. */
+export interface PlannedCgroup {
+  readonly resources: Resources;
+  /** Settings accepted but without effect (as runc warns about them). */
+  readonly warnings: readonly string[];
+  /** Creates the cgroup and writes the limits; on any failure nothing is left behind. */
+  setUp(): Promise<CgroupManager>;
+}
+
+/**
+ * Checks `linux.resources` and `linux.cgroupsPath` before anything is created:
+ * a malformed value or a systemd-form path without systemd is refused here,
+ * naming the field.
+ */
+export function planContainerCgroup(config: RuntimeTypes.Spec, opts: ContainerCgroupOptions): PlannedCgroup {
+  const linux = config.linux ?? {};
+  const { resources: fromSpec, warnings } = resourcesFromOci(linux.resources ?? undefined);
+  resolveCgroupsPath(linux.cgroupsPath, opts.id, { systemdCgroup: opts.systemdCgroup });
+  // runc always writes the device rules: the spec's, its devices, and the defaults every container gets.
+  const resources: Resources = { ...fromSpec, devices: containerDeviceRules(fromSpec.devices, linux.devices ?? []) };
+  return {
+    resources,
+    warnings,
+    async setUp() {
+      const layout = detectLayout();
+      const m = createCgroupManager({
+        id: opts.id,
+        cgroupsPath: linux.cgroupsPath,
+        systemdCgroup: opts.systemdCgroup,
+        layout,
+        deviceFilter: layout.mode === 'v2' ? new BpfDeviceFilterAttacher(bpf) : undefined,
+      });
+      m.create();
+      try {
+        m.set(resources);
+      } catch (err) {
+        await destroyCgroup(m).catch(() => undefined);
+        throw err;
+      }
+      return m;
+    },
+  };
+}
+
+/** The manager for the paths saved in state.json; a v2 host gets the bpf binding for device rules. */
+export function openContainerCgroup(paths: Readonly<Record<string, string>>): CgroupManager {
+  const layout = detectLayout();
+  const m = openCgroupManager(paths, layout);
+  if (layout.mode !== 'v2') return m;
+  // openCgroupManager builds a v2 manager without a device filter: rebuild it with one.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { V2Manager } = require('./v2/manager') as typeof import('./v2/manager');
+  return new V2Manager({ root: layout.unified as string, dir: paths[''] as string, deviceFilter: new BpfDeviceFilterAttacher(bpf) });
+}
+
+/**
+ * Kills what is left in the cgroup (processes that escaped the init's death,
+ * or all of them without a pid namespace of its own) and removes it, as runc's
+ * destroy does. A cgroup already gone is not an error.
+ */
+export async function destroyCgroup(m: CgroupManager): Promise<void> {
+  if (!m.exists()) return;
+  if (m.pids().length > 0) await m.killAll('SIGKILL');
+  await m.destroy();
+}
