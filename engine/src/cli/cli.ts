@@ -10,6 +10,7 @@ import { LogoutCommand } from './commands/logout';
 import { PullCommand } from './commands/pull';
 import { PushCommand } from './commands/push';
 import { RmiCommand } from './commands/rmi';
+import { RunCommand } from './commands/run';
 import { SaveCommand } from './commands/save';
 import { SystemCheckCommand } from './commands/system/check';
 import { SystemDfCommand } from './commands/system/df';
@@ -33,6 +34,7 @@ export function createCli(): Cli<BerthContext> {
   const images = [PullCommand, PushCommand, ImagesCommand, TagCommand, RmiCommand, ImageInspectCommand, HistoryCommand, ImagePruneCommand];
   const commands = [...images, SaveCommand, LoadCommand, LoginCommand, LogoutCommand, SystemDfCommand, SystemCheckCommand];
   for (const c of commands) cli.register(c);
+  cli.register(RunCommand);
   return cli;
 }
 

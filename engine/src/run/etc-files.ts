@@ -1,0 +1,53 @@
+/**
+ * /etc/hostname, /etc/hosts and /etc/resolv.conf of a container: files in
+ * its state directory, bind-mounted over the image's (as Docker does), so
+ * the image is never written and each container can change its own.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { NetworkMode } from './spec';
+
+export interface EtcFiles {
+  hostname: string;
+  hosts: string;
+  resolvConf: string;
+}
+
+/** Docker's hosts file for a container without a network of its own. */
+function defaultHosts(hostname: string): string {
+  return [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    `127.0.0.1\t${hostname}`,
+    '',
+  ].join('\n');
+}
+
+async function hostFile(file: string): Promise<string | undefined> {
+  return fs.readFile(file, 'utf8').catch(() => undefined);
+}
+
+/**
+ * Writes the three files into `dir`. resolv.conf is a copy of the host's;
+ * with host networking so is hosts (Docker's behaviour for `--network
+ * host`), otherwise it names localhost and the container's hostname.
+ */
+export async function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): Promise<EtcFiles> {
+  const files: EtcFiles = {
+    hostname: path.join(dir, 'hostname'),
+    hosts: path.join(dir, 'hosts'),
+    resolvConf: path.join(dir, 'resolv.conf'),
+  };
+  const hosts = network === 'host' ? ((await hostFile('/etc/hosts')) ?? defaultHosts(hostname)) : defaultHosts(hostname);
+  const resolv = (await hostFile('/etc/resolv.conf')) ?? '';
+  await Promise.all([
+    fs.writeFile(files.hostname, `${hostname}\n`, { mode: 0o644 }),
+    fs.writeFile(files.hosts, hosts, { mode: 0o644 }),
+    fs.writeFile(files.resolvConf, resolv, { mode: 0o644 }),
+  ]);
+  return files;
+}

@@ -1,0 +1,19 @@
+/**
+ * A command given as a path (`/etc`, `./x`) checked in the root filesystem
+ * before the container starts, so that a directory or a file without any
+ * execute bit is Docker's 126 with runc's words. Names looked up in PATH
+ * are left to the runtime, which reports a missing one as 127.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { EXIT_CANNOT_EXECUTE, ExecError } from './errors';
+import { resolveInRoot } from './rootfs-path';
+
+export async function checkCommandPath(rootfs: string, cwd: string, command: string): Promise<void> {
+  if (!command.includes('/')) return;
+  const inner = path.posix.resolve(cwd, command);
+  const st = await fs.stat(await resolveInRoot(rootfs, inner)).catch(() => undefined);
+  if (!st) return; // the runtime reports it missing (127)
+  if (st.isDirectory()) throw new ExecError(`exec: ${JSON.stringify(command)}: is a directory`, EXIT_CANNOT_EXECUTE);
+  if (!st.isFile() || (st.mode & 0o111) === 0) throw new ExecError(`exec: ${JSON.stringify(command)}: permission denied`, EXIT_CANNOT_EXECUTE);
+}

@@ -1,0 +1,12 @@
+export { runContainer, validateRequest } from './run';
+export type { RunRequest, RunIo } from './run';
+export * from './errors';
+export { buildSpec, containerArgs, containerEnv, mergeEnv, DOCKER_DEFAULT_CAPS } from './spec';
+export type { NetworkMode, SpecInput } from './spec';
+export { resolveUser, resolveUserInRoot } from './user';
+export type { ExecUser } from './user';
+export { resolveInRoot, readFileInRoot, mkdirInRoot } from './rootfs-path';
+export { collectEnv, parseEnvFile, parseEnvFlag } from './env';
+export { execFailureStatus, describeInitFailure } from './exec';
+export { readRecord, listRecords } from './record';
+export type { ContainerRecord } from './record';

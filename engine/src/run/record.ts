@@ -1,0 +1,81 @@
+/**
+ * The container record, `<root>/containers/<id>/config.json` (written
+ * atomically): what a later `berth ps -a` / `berth rm` needs. Names are
+ * unique: they are checked and the record written under the store lock.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { withLock, writeFileAtomic, type Store } from '@berth/store';
+import { NameConflictError } from './errors';
+import { generateName } from './names';
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  /** The image as given on the command line, and the manifest digest it resolved to. */
+  image: string;
+  imageDigest: string;
+  /** The image ID (config digest). */
+  imageId: string;
+  created: string;
+  args: string[];
+  hostname: string;
+  runtime: string;
+  state: 'created' | 'running' | 'exited';
+  exitCode?: number;
+  finished?: string;
+}
+
+export function containersDir(store: Store): string {
+  return path.join(store.root, 'containers');
+}
+
+export function containerDir(store: Store, id: string): string {
+  return path.join(containersDir(store), id);
+}
+
+export async function readRecord(store: Store, id: string): Promise<ContainerRecord | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(containerDir(store, id), 'config.json'), 'utf8')) as ContainerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function listRecords(store: Store): Promise<ContainerRecord[]> {
+  const names = await fs.readdir(containersDir(store)).catch(() => [] as string[]);
+  const out: ContainerRecord[] = [];
+  for (const n of names) {
+    if (!/^[0-9a-f]{64}$/.test(n)) continue;
+    const r = await readRecord(store, n);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+export async function writeRecord(store: Store, record: ContainerRecord): Promise<void> {
+  await writeFileAtomic(path.join(containerDir(store, record.id), 'config.json'), `${JSON.stringify(record, null, 2)}\n`, 0o600);
+}
+
+/**
+ * Creates the container's directory and record with a unique name (the
+ * given one, or a generated one); a taken `--name` is Docker's conflict error.
+ */
+export async function createRecord(store: Store, record: Omit<ContainerRecord, 'name'>, name: string | undefined): Promise<ContainerRecord> {
+  return withLock(store.layout.lock, async () => {
+    const taken = new Map((await listRecords(store)).map((r) => [r.name, r.id]));
+    let chosen = name;
+    if (chosen !== undefined) {
+      const other = taken.get(chosen);
+      if (other !== undefined) throw new NameConflictError(chosen, other);
+    } else {
+      chosen = generateName();
+      for (let n = 1; taken.has(chosen); n++) chosen = `${generateName()}${n}`;
+    }
+    const full: ContainerRecord = { ...record, name: chosen };
+    await fs.mkdir(containersDir(store), { recursive: true, mode: 0o710 });
+    await fs.mkdir(containerDir(store, record.id), { mode: 0o710 });
+    await writeRecord(store, full);
+    return full;
+  }, { timeoutMs: store.lockTimeoutMs });
+}
