@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { closeFd, encodePlan, initPath, unixConnect, type LaunchPlan } from '@berth/sys';
 import { InitError } from './errors';
+import { HookError } from './hooks';
 
 export interface Launched {
   /** Host pid of the container's first process. */
@@ -26,10 +27,17 @@ export interface LaunchHooks {
    * A throw aborts the launch.
    */
   onPid?: (pid: number) => void | Promise<void>;
+  /**
+   * Called with the host pid once the mounts are made, before the createContainer
+   * hooks and pivot_root (the plan gets hookSync): where prestart and createRuntime
+   * hooks run. A throw aborts the launch with that error.
+   */
+  beforePivot?: (pid: number) => void | Promise<void>;
 }
 
 export async function launch(plan: LaunchPlan, consoleSocket?: string, hooks: LaunchHooks = {}): Promise<Launched> {
   if (hooks.onPid) plan = { ...plan, waitForParent: true };
+  if (hooks.beforePivot) plan = { ...plan, hookSync: true };
   const syncIndex = 3 + plan.preserveFds;
   const stdio: StdioOptions = [0, 1, 2];
   for (let fd = 3; fd < syncIndex; fd++) stdio.push(fd);
@@ -58,6 +66,20 @@ export async function launch(plan: LaunchPlan, consoleSocket?: string, hooks: La
     let pid = 0;
     let ready = false;
     let failed: string | undefined;
+    let hookError: unknown;
+    const resume = async (p: number) => {
+      try {
+        await hooks.beforePivot!(p);
+        sync.write('r');
+      } catch (err) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        hookError ??= err;
+      }
+    };
     const go = async (p: number) => {
       try {
         await hooks.onPid!(p);
@@ -81,13 +103,15 @@ export async function launch(plan: LaunchPlan, consoleSocket?: string, hooks: La
           pid = Number(line.slice(4));
           if (hooks.onPid) void go(pid);
         }
+        else if (line === 'hooks') void resume(pid);
         else if (line === 'ready') ready = true;
         else if (line.startsWith('error ')) failed ??= line.slice(6);
       }
     });
     sync.on('error', () => undefined); // EPIPE when init died early: reported through 'close'
     sync.on('close', () => {
-      if (failed !== undefined) reject(new InitError(failed));
+      if (hookError !== undefined) reject(hookError);
+      else if (failed !== undefined) reject(hookFailure(failed) ?? new InitError(failed));
       else if (ready && pid > 0) resolve(pid);
       else reject(new InitError('berth-init exited before the container was ready'));
     });
@@ -101,4 +125,9 @@ export async function launch(plan: LaunchPlan, consoleSocket?: string, hooks: La
   } finally {
     sync.destroy();
   }
+}
+
+/** createContainer and startContainer failures, which berth-init reports as "<stage> hook #N <path>: ...". */
+function hookFailure(message: string): HookError | undefined {
+  return /^(createContainer|startContainer) hook #\d+ /.test(message) ? new HookError(message) : undefined;
 }

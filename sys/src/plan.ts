@@ -104,6 +104,32 @@ export interface LaunchPlan {
   waitForParent?: boolean;
   /** berth-init stays, waits for the process and exits with its status (128+N on signal N). */
   wait: boolean;
+  /** OCI hooks berth-init runs in the container's namespaces (see native/init/hooks.c). */
+  hooks?: Partial<Record<InitHookStage, PlanHookStage>>;
+  /**
+   * Before the createContainer hooks (mounts made, pivot_root not yet), report
+   * "hooks" on the sync socket and wait for "r": the runtime runs the
+   * prestart and createRuntime hooks meanwhile.
+   */
+  hookSync?: boolean;
+}
+
+export type InitHookStage = 'createContainer' | 'startContainer';
+
+export interface PlanHook {
+  path: string;
+  /** argv, argv[0] first; empty: the path alone. */
+  args: string[];
+  env: string[];
+  /** Seconds; 0 for no limit. */
+  timeout: number;
+}
+
+export interface PlanHookStage {
+  hooks: PlanHook[];
+  /** The state JSON on the hooks' stdin is statePrefix + the process's pid (as it sees itself) + stateSuffix. */
+  statePrefix: string;
+  stateSuffix: string;
 }
 
 export class PlanEncodeError extends BerthError {
@@ -161,6 +187,15 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.seccomp?.listener) rec('seclistener', plan.seccomp.listener.path, plan.seccomp.listener.state);
   if (plan.exec) rec('exec');
   for (const t of plan.timeOffsets ?? []) rec('timeoffset', t.clock, t.secs.toString(), t.nanosecs);
+  if (plan.hookSync) rec('hooksync');
+  for (const [stage, set] of Object.entries(plan.hooks ?? {})) {
+    rec('hookstate', stage, set.statePrefix, set.stateSuffix);
+    for (const h of set.hooks) {
+      rec('hook', stage, h.path, h.timeout);
+      for (const a of h.args) rec('hookarg', a);
+      for (const e of h.env) rec('hookenv', e);
+    }
+  }
   for (const p of parts) {
     if (p.includes('\0')) throw new PlanEncodeError(`plan value contains a NUL byte: ${JSON.stringify(p)}`);
   }

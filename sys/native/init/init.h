@@ -80,6 +80,11 @@ void setup_process(const struct plan *p);
 void setup_console(const struct plan *p);
 const char *find_executable(const struct plan *p);
 void load_seccomp(const struct plan *p);
+/* hooks.c: the OCI hooks that run in the container's namespaces. */
+enum { HOOK_CREATE_CONTAINER, HOOK_START_CONTAINER, HOOK_STAGES };
+int parse_hook_record(const char *op, const char *const *s); /* 1 if `op` is a hook record */
+void run_create_hooks(void);    /* the runtime's createRuntime sync, then createContainer: before pivot_root */
+void run_start_hooks(int fifo); /* startContainer, right before execve; on failure reports on the fifo, dies */
 void wait_and_exec(const struct plan *p, int state_dir_fd, const char *exe) __attribute__((noreturn));
 
 #endif

@@ -25,6 +25,7 @@ static const struct { const char *op; int arity; } ARITY[] = {
     {"cwd", 1},      {"env", 1},      {"arg", 1},         {"statedir", 1},  {"console", 1},
     {"winsize", 2},  {"preserve", 1}, {"wait", 0},     {"mkdir", 1},     {"seccomp", 2},   {"keyring", 2},   {"waitgo", 0},
     {"exec", 0},     {"timeoffset", 3}, {"seclistener", 2},
+    {"hooksync", 0}, {"hookstate", 3}, {"hook", 3},        {"hookarg", 1},   {"hookenv", 1},
 };
 
 static uint64_t num(const char *op, const char *s, int base) {
@@ -165,6 +166,7 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
       p->seccomp_len = (unsigned short)(hex / 16);
       p->seccomp_flags = (unsigned)num(op, s[0], 10);
     }
+    else if (parse_hook_record(op, s)) {}
     else die_msg("plan: record %s is not handled", op);
   }
   p->env[p->n_env] = NULL;

@@ -240,14 +240,17 @@ void wait_and_exec(const struct plan *p, int state_dir_fd, const char *exe) {
   send_line("ready");
   close(sync_fd);
   sync_fd = -1;
+  int fifo = -1;
   if (state_dir_fd >= 0) {
     /* Blocks until `start` opens the fifo for reading. */
-    int fifo = openat(state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+    fifo = openat(state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
     if (fifo < 0) die(errno, "open exec fifo");
     if (write(fifo, "0", 1) != 1) die(errno, "write exec fifo");
-    close(fifo);
     close(state_dir_fd);
   }
+  /* The fifo stays open until execve closes it: `start` reads it to the end,
+   * so it returns once the process runs, or learns why it did not. */
+  run_start_hooks(fifo);
   /* With no_new_privs, as late as possible: the filter then only sees the container's syscalls. */
   if (p->no_new_privs) load_seccomp(p);
   execve(exe, (char *const *)p->args, (char *const *)p->env);

@@ -228,6 +228,7 @@ void setup_rootfs(const struct plan *p, int *state_dir_fd) {
   }
 
   if (fchdir(rootfd) < 0) die(errno, "chdir %s", p->rootfs);
+  run_create_hooks(); /* the old root is still in view: hooks may work on the mounts */
   if (p->no_pivot) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) die(errno, "move rootfs to /");
     if (chroot(".") < 0) die(errno, "chroot");
