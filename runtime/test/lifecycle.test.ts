@@ -171,10 +171,10 @@ describe('bad input', () => {
   });
 
   test('an unsupported feature is refused, not ignored', async () => {
-    const bundle = s.bundle(['true'], (spec) => (spec.hooks = { prestart: [{ path: '/bin/true' }] }));
+    const bundle = s.bundle(['true'], (spec) => (spec.linux!.intelRdt = { closID: 'berth' }));
     const r = await berth(root, ['create', '--bundle', bundle, 'bad3']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('$.hooks: hooks is not supported by berth-runtime yet');
+    expect(r.stderr).toContain('$.linux.intelRdt: Intel RDT is not supported by berth-runtime yet');
   });
 
   test('an error inside init names the step and errno; create leaves no state, mount or process', async () => {
