@@ -3,8 +3,11 @@ import * as path from 'node:path';
 import type { RuntimeTypes } from '@berth/spec';
 import { MS, type LaunchPlan, type NamespaceType, type PlanDevice, type PlanMount } from '@berth/sys';
 import { ConfigError } from '../errors';
+import { checkHooks, initHooks } from '../hooks';
 import { cgroupMounts } from './cgroup-mount';
 import type { Bundle } from './load';
+import { seccompState } from '../seccomp/state';
+import { checkIdMappings, timeOffsets } from '../userns';
 import { CAPABILITIES, MOUNT_FLAGS, MOUNT_PROPAGATION, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS } from './tables';
 
 export interface PlanOptions {
@@ -27,7 +30,7 @@ export interface ResolvedPlan {
 }
 
 const SUPPORTED_NS: Record<string, NamespaceType> = {
-  pid: 'pid', mount: 'mount', uts: 'uts', ipc: 'ipc', network: 'network', cgroup: 'cgroup',
+  pid: 'pid', mount: 'mount', uts: 'uts', ipc: 'ipc', network: 'network', cgroup: 'cgroup', user: 'user', time: 'time',
 };
 
 const ROOT_PROPAGATION: Record<string, number> = {
@@ -56,14 +59,11 @@ function refuseUnsupported(config: RuntimeTypes.Spec): void {
   const linux = config.linux ?? {};
   const proc = config.process ?? ({ cwd: '/' } as RuntimeTypes.Process);
   const nonEmpty = (v: unknown) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && v !== '' && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
-  if (nonEmpty(linux.uidMappings) || nonEmpty(linux.gidMappings)) refuse('$.linux.uidMappings', 'user namespace id mapping');
   if (nonEmpty(linux.intelRdt)) refuse('$.linux.intelRdt', 'Intel RDT');
   if (nonEmpty(linux.personality)) refuse('$.linux.personality', 'personality');
-  if (nonEmpty(linux.timeOffsets)) refuse('$.linux.timeOffsets', 'time namespace offsets');
   if (nonEmpty(linux.memoryPolicy)) refuse('$.linux.memoryPolicy', 'memory policy');
   if (nonEmpty(linux.netDevices)) refuse('$.linux.netDevices', 'moving network devices');
   if (nonEmpty(linux.mountLabel)) refuse('$.linux.mountLabel', 'SELinux mount labels');
-  if (nonEmpty(config.hooks)) refuse('$.hooks', 'hooks');
   if (nonEmpty(proc.apparmorProfile)) refuse('$.process.apparmorProfile', 'AppArmor');
   if (nonEmpty(proc.selinuxLabel)) refuse('$.process.selinuxLabel', 'SELinux');
   if (nonEmpty(proc.scheduler)) refuse('$.process.scheduler', 'scheduler settings');
@@ -89,6 +89,7 @@ function rlimitValue(v: number): bigint {
 
 function resolveMount(m: RuntimeTypes.Mount, i: number, bundleDir: string): PlanMount {
   const at = `$.mounts[${i}]`;
+  if (m.uidMappings?.length || m.gidMappings?.length) throw new ConfigError(`${at}.uidMappings: idmapped mounts are not supported by berth-runtime yet`);
   let flags = 0;
   let propagation = 0;
   const data: string[] = [];
@@ -181,6 +182,7 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
   });
   const newNs = (t: NamespaceType) => namespaces.some((n) => n.type === t && !n.path);
   if (!seen.has('mount')) throw new ConfigError('$.linux.namespaces: a mount namespace is required');
+  checkIdMappings(linux, newNs('user'));
   if (config.hostname && !newNs('uts')) throw new ConfigError('$.hostname: setting the hostname needs a new uts namespace');
   if (config.domainname && !newNs('uts')) throw new ConfigError('$.domainname: setting the domainname needs a new uts namespace');
 
@@ -235,8 +237,7 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     return [k, String(v)];
   });
 
-  if (linux.resources && Object.keys(linux.resources).length) warnings.push('linux.resources are not enforced yet (cgroups come with the next runtime issue)');
-  if (linux.cgroupsPath) warnings.push(`linux.cgroupsPath ${linux.cgroupsPath} is not used yet`);
+  // linux.resources and linux.cgroupsPath are checked and applied by cgroups/container.ts.
 
   let seccomp: LaunchPlan['seccomp'];
   if (linux.seccomp) {
@@ -244,11 +245,15 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { compileSeccomp } = require('../seccomp') as typeof import('../seccomp');
     const compiled = compileSeccomp(linux.seccomp);
-    if (compiled.listenerPath !== undefined) throw new ConfigError('$.linux.seccomp.listenerPath: SCMP_ACT_NOTIFY is not supported by berth-runtime yet');
     if (compiled.unknownNames.length) notes.push(`$.linux.seccomp: unknown syscalls skipped: ${compiled.unknownNames.join(', ')}`);
     seccomp = { program: compiled.program, flags: compiled.flags };
+    if (compiled.listenerPath !== undefined) {
+      const state = { id: opts.id ?? '', status: 'creating' as const, bundle: bundle.dir, annotations: config.annotations };
+      seccomp.listener = { path: compiled.listenerPath, state: seccompState(state, linux.seccomp.listenerMetadata) };
+    }
   }
 
+  const hooks = initHooks(checkHooks(config.hooks), { id: opts.id ?? '', bundle: bundle.dir, annotations: config.annotations });
   const user = proc.user ?? {};
   const plan: LaunchPlan = {
     namespaces,
@@ -283,7 +288,9 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     preserveFds: opts.preserveFds,
     wait: opts.wait,
     seccomp,
+    timeOffsets: timeOffsets(linux, newNs('time')),
     // runc's keyring: "_ses.<id>", with possessor/user search and link added
+    hooks,
     sessionKeyring: opts.noNewKeyring || opts.id === undefined ? undefined : { name: `_ses.${opts.id}`, addPermissions: 0x080b0000 },
   };
   return { plan, warnings, notes };

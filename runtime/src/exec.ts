@@ -1,0 +1,178 @@
+import * as fs from 'node:fs';
+import type { RuntimeTypes, Spec } from '@berth/spec';
+import type { LaunchPlan, NamespaceType } from '@berth/sys';
+import { ConfigError, ContainerStateError, UsageError } from './errors';
+import type { Runtime } from './runtime';
+import { statusOf, writeAtomic, type SavedState } from './state';
+
+/**
+ * `exec`: a new process in a running container. berth-init joins every
+ * namespace of the container's first process (its user namespace first),
+ * then forks, so the process is inside the container's pid namespace too;
+ * it gets the container's capabilities, rlimits, seccomp filter and
+ * no_new_privs unless the flags or --process say otherwise.
+ */
+
+export interface ExecOptions {
+  /** --process: a runtime-spec process JSON; the flags that describe the process are then ignored (as runc). */
+  processFile?: string;
+  args: string[];
+  tty?: boolean;
+  consoleSocket?: string;
+  detach?: boolean;
+  pidFile?: string;
+  /** -e K=V, appended to the container's env. */
+  env?: string[];
+  /** -u UID[:GID] */
+  user?: string;
+  /** -g: additional gids. */
+  additionalGids?: number[];
+  cwd?: string;
+  /** --cap: added to the bounding, effective, permitted and ambient sets. */
+  caps?: string[];
+  noNewPrivs?: boolean;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+}
+
+/** /proc/PID/ns/<name> of each namespace type. */
+const NS_FILE: Record<NamespaceType, string> = {
+  pid: 'pid', mount: 'mnt', uts: 'uts', ipc: 'ipc', network: 'net', cgroup: 'cgroup', user: 'user', time: 'time',
+};
+
+/** The process exec runs: --process as given, or the container's process changed by the flags (runc's rules). */
+export function execProcess(config: Spec, opts: ExecOptions): RuntimeTypes.Process {
+  if (opts.processFile !== undefined) {
+    let p: RuntimeTypes.Process;
+    try {
+      p = JSON.parse(fs.readFileSync(opts.processFile, 'utf8')) as RuntimeTypes.Process;
+    } catch (err) {
+      throw new ConfigError(`--process ${opts.processFile}: ${(err as Error).message}`);
+    }
+    if (typeof p !== 'object' || p === null) throw new ConfigError(`--process ${opts.processFile}: not a JSON object`);
+    if (!Array.isArray(p.args) || p.args.length === 0) throw new ConfigError(`--process ${opts.processFile}: args must not be empty`);
+    if (typeof p.cwd !== 'string' || !p.cwd.startsWith('/')) throw new ConfigError(`--process ${opts.processFile}: cwd ${JSON.stringify(p.cwd)} must be an absolute path`);
+    return p;
+  }
+  if (opts.args.length === 0) throw new UsageError('exec args cannot be empty');
+  const base = config.process ?? ({ cwd: '/' } as RuntimeTypes.Process);
+  const p: RuntimeTypes.Process = structuredClone(base);
+  p.args = opts.args;
+  p.terminal = opts.tty === true;
+  if (opts.cwd !== undefined) p.cwd = opts.cwd;
+  if (opts.env?.length) p.env = [...(p.env ?? []), ...opts.env];
+  if (opts.noNewPrivs) p.noNewPrivileges = true;
+  if (opts.user !== undefined) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(opts.user);
+    if (!m) throw new UsageError(`--user ${JSON.stringify(opts.user)}: expected UID or UID:GID (numbers)`);
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
+  }
+  if (opts.additionalGids?.length) p.user = { uid: 0, gid: 0, ...p.user, additionalGids: opts.additionalGids };
+  if (opts.caps?.length) {
+    const c = { ...p.capabilities };
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...opts.caps])];
+    p.capabilities = c;
+  }
+  return p;
+}
+
+/** The container's namespaces as its first process holds them, to join by path. */
+function joinedNamespaces(config: Spec, pid: number): LaunchPlan['namespaces'] {
+  return (config.linux?.namespaces ?? []).map((ns, i) => {
+    const type = ns.type as NamespaceType;
+    if (!(type in NS_FILE)) throw new ConfigError(`$.linux.namespaces[${i}].type: ${ns.type} namespaces are not supported by berth-runtime yet`);
+    return { type, path: `/proc/${pid}/ns/${NS_FILE[type]}` };
+  });
+}
+
+/**
+ * Puts the exec'd process into the container's cgroups before it runs
+ * anything (the launch's onPid step), as runc joins them all.
+ */
+function joinCgroups(state: SavedState, pid: number): void {
+  if (!state.cgroupPaths) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openCgroupManager } = require('./cgroups/reopen') as typeof import('./cgroups/reopen');
+  openCgroupManager(state.cgroupPaths).apply(pid);
+}
+
+/** Runs exec; in the foreground returns the process's exit status (128+N on signal N), detached 0. */
+export async function execInContainer(runtime: Runtime, id: string, opts: ExecOptions): Promise<number> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { loadBundle } = require('./config/load') as typeof import('./config/load');
+  const { buildPlan } = require('./config/plan') as typeof import('./config/plan');
+  const { launch } = require('./launch') as typeof import('./launch');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const state = runtime.dirs.load(id);
+  const status = statusOf(runtime.dirs, state);
+  if (status === 'stopped') throw new ContainerStateError('cannot exec in a stopped container');
+  if (status === 'paused' && !opts.ignorePaused) throw new ContainerStateError('cannot exec in a paused container (use --ignore-paused to override)');
+
+  const bundle = loadBundle(state.bundle);
+  const proc = execProcess(bundle.config, opts);
+  if (proc.terminal && opts.detach && opts.consoleSocket === undefined) {
+    throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+  }
+  if (!proc.terminal && opts.consoleSocket !== undefined) throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
+
+  let tty: import('./tty').TtyProxy | undefined;
+  let consoleSocket = opts.consoleSocket;
+  if (proc.terminal && consoleSocket === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    tty = (require('./tty') as typeof import('./tty')).TtyProxy.listen();
+    consoleSocket = tty.socketPath;
+  }
+  const config: Spec = { ...bundle.config, process: proc, mounts: [], hooks: undefined };
+  const wait = !opts.detach;
+  const built = buildPlan({ ...bundle, config }, {
+    id,
+    noPivot: false,
+    preserveFds: opts.preserveFds ?? 0,
+    consoleFd: consoleSocket !== undefined ? -1 : undefined,
+    wait,
+  }).plan;
+  const plan: LaunchPlan = {
+    ...built,
+    exec: true,
+    namespaces: joinedNamespaces(bundle.config, state.pid),
+    mounts: [], devices: [], symlinks: [], mkdirs: [], maskedPaths: [], readonlyPaths: [], sysctl: [],
+    hostname: undefined, domainname: undefined, stateDir: undefined, timeOffsets: undefined,
+    readonlyRoot: false, rootPropagation: 0,
+  };
+  if (plan.seccomp?.listener) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { seccompState } = require('./seccomp/state') as typeof import('./seccomp/state');
+    const container = { id, status: 'running' as const, bundle: state.bundle, annotations: state.annotations };
+    plan.seccomp = { ...plan.seccomp, listener: { ...plan.seccomp.listener, state: seccompState(container, bundle.config.linux?.seccomp?.listenerMetadata) } };
+  }
+
+  let launched: Awaited<ReturnType<typeof launch>>;
+  try {
+    launched = await launch(plan, consoleSocket, { onPid: (pid) => joinCgroups(state, pid) });
+    await tty?.attach();
+  } catch (err) {
+    await tty?.close();
+    throw err;
+  }
+  if (opts.pidFile) writeAtomic(opts.pidFile, String(launched.pid), 0o644);
+  if (!wait) {
+    await launched.exited;
+    return 0;
+  }
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(launched.pid, sig);
+    } catch {
+      // already gone: its status arrives through berth-init
+    }
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  for (const s of signals) process.on(s, forward);
+  try {
+    const code = await launched.exited;
+    await tty?.close();
+    return code;
+  } finally {
+    for (const s of signals) process.removeListener(s, forward);
+  }
+}
