@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { S_IF, SysError, closeFd, mknod, pidfdOpen, pidfdSendSignal, pollReadable } from '@berth/sys';
 import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ContainerStateError } from './errors';
+import type { CgroupManager } from './cgroups/manager';
+import type { Resources } from './cgroups/resources';
 import type { LaunchHooks, Launched } from './launch';
 import type { TtyProxy } from './tty';
 import { Logger } from './log';
-import { StateDir, checkId, isAlive, procStat, report, statusOf, writeAtomic, type SavedState, type StateReport } from './state';
+import { StateDir, checkId, isAlive, procStat, report, statusOf, writeAtomic, type SavedState, type StateReport, type Status } from './state';
 
 export interface CreateOptions {
   bundle: string;
@@ -36,18 +39,39 @@ function createModules() {
     ...(require('./config/load') as typeof import('./config/load')),
     ...(require('./config/plan') as typeof import('./config/plan')),
     ...(require('./launch') as typeof import('./launch')),
+    ...(require('./cgroups/container') as typeof import('./cgroups/container')),
+    ...(require('./hooks') as typeof import('./hooks')),
+    ...(require('./userns') as typeof import('./userns')),
   };
   /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+/** The poststart/poststop hooks create saved; the hooks module loads only for containers that have some. */
+function laterHooks(dir: string) {
+  if (!fs.existsSync(path.join(dir, 'hooks.json'))) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hooks = require('./hooks') as typeof import('./hooks');
+  return { hooks, set: hooks.loadHooks(dir) };
+}
+
+/** The cgroup manager for saved paths (update, pause, events, kill --all, delete load it). */
+function cgroupOf(state: SavedState): CgroupManager | undefined {
+  if (state.cgroupPaths === undefined) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openContainerCgroup } = require('./cgroups/container') as typeof import('./cgroups/container');
+  return openContainerCgroup(state.cgroupPaths);
 }
 
 /** The runc lifecycle over a state directory (--root). */
 export class Runtime {
   readonly dirs: StateDir;
   readonly log: Logger;
+  private readonly systemdCgroup: boolean;
 
-  constructor(opts: { root?: string; log?: Logger } = {}) {
+  constructor(opts: { root?: string; log?: Logger; systemdCgroup?: boolean } = {}) {
     this.dirs = new StateDir(opts.root);
     this.log = opts.log ?? new Logger();
+    this.systemdCgroup = opts.systemdCgroup === true;
   }
 
   async create(id: string, opts: CreateOptions): Promise<number> {
@@ -88,19 +112,25 @@ export class Runtime {
       return status;
     } finally {
       for (const s of signals) process.removeListener(s, forward);
-      if (!opts.detach && !opts.keep) this.dirs.remove(id);
+      if (!opts.detach && !opts.keep) await this.removeContainer(id);
     }
   }
 
   private async launchContainer(id: string, opts: CreateOptions, wait: boolean): Promise<Launched> {
     checkId(id);
     if (this.dirs.exists(id)) throw new ContainerExistsError(id);
-    const { loadBundle, buildPlan, launch } = createModules();
+    const { loadBundle, buildPlan, launch, planContainerCgroup, destroyCgroup, checkHooks, hookState, runHooks, runPoststop, saveHooks, mapUserNamespace } = createModules();
     const bundle = loadBundle(opts.bundle);
     const preserveFds = opts.preserveFds ?? 0;
     // Validate everything before touching the state dir: bad input leaves nothing behind.
-    const probe = { id, noNewKeyring: opts.noNewKeyring === true, noPivot: opts.noPivot === true, preserveFds, consoleFd: opts.consoleSocket ? -1 : undefined, wait };
+    const cgroupPlan = planContainerCgroup(bundle.config, { id, systemdCgroup: this.systemdCgroup });
+    const probe = {
+      id, noNewKeyring: opts.noNewKeyring === true, noPivot: opts.noPivot === true, preserveFds,
+      consoleFd: opts.consoleSocket ? -1 : undefined, wait, cgroupPaths: cgroupPlan.paths,
+    };
     buildPlan(bundle, { ...probe, stateDir: '/' });
+    const hooks = checkHooks(bundle.config.hooks);
+    const hookContainer = { id, bundle: bundle.dir, annotations: stringAnnotations(bundle.config.annotations) };
     let dir: string;
     try {
       dir = this.dirs.create(id);
@@ -109,14 +139,32 @@ export class Runtime {
       throw err;
     }
     let launched: Launched | undefined;
+    let cgroup: CgroupManager | undefined;
     try {
       const fifo = this.dirs.fifo(id);
       mknod(fifo, S_IF.FIFO | 0o622);
       fs.chmodSync(fifo, 0o622);
       const { plan, warnings, notes } = buildPlan(bundle, { ...probe, stateDir: dir });
-      for (const w of warnings) this.log.warn(w);
+      for (const w of [...warnings, ...cgroupPlan.warnings]) this.log.warn(w);
       for (const n of notes) this.log.debug(n);
-      launched = await launch(plan, opts.consoleSocket, { onPid: opts.onPid });
+      // The cgroup exists with its limits before berth-init starts; the init joins it
+      // (onPid) before it sets anything up, so every process of the container is counted.
+      const cg = await cgroupPlan.setUp();
+      cgroup = cg;
+      const onPid = async (pid: number) => {
+        // A new user namespace is mapped first: the init then becomes its root.
+        mapUserNamespace(bundle.config, pid);
+        cg.apply(pid);
+        await opts.onPid?.(pid);
+      };
+      saveHooks(dir, hooks);
+      // prestart (deprecated) and createRuntime: in our namespaces, the container's mounts made, before pivot_root.
+      const beforePivot = hooks.prestart || hooks.createRuntime ? (pid: number) => {
+        const state = hookState(hookContainer, 'creating', pid);
+        runHooks('prestart', hooks.prestart, state, bundle.dir);
+        runHooks('createRuntime', hooks.createRuntime, state, bundle.dir);
+      } : undefined;
+      launched = await launch(plan, opts.consoleSocket, { onPid, beforePivot });
       const stat = procStat(launched.pid);
       if (!stat) throw new ContainerStateError(`container ${id} exited during create`);
       const state: SavedState = {
@@ -129,6 +177,7 @@ export class Runtime {
         owner: '',
         annotations: stringAnnotations(bundle.config.annotations),
         ownPidNs: plan.namespaces.some((n) => n.type === 'pid' && !n.path),
+        cgroupPaths: cg.paths(),
       };
       this.dirs.save(state);
       if (opts.pidFile) writeAtomic(opts.pidFile, String(launched.pid), 0o644);
@@ -143,7 +192,10 @@ export class Runtime {
         }
         await launched.exited;
       }
+      if (cgroup) await destroyCgroup(cgroup).catch((e: unknown) => this.log.warn(`cleaning up after a failed create: ${(e as Error).message}`));
       this.dirs.remove(id);
+      // As runc: a failed create is destroyed, and destroying runs the poststop hooks.
+      runPoststop(hooks.poststop, hookContainer, this.log);
       throw err;
     }
   }
@@ -154,12 +206,16 @@ export class Runtime {
     const status = statusOf(this.dirs, state);
     if (status === 'running') throw new ContainerStateError(`cannot start an already running container ${id}`);
     if (status === 'stopped') throw new ContainerStateError(`cannot start a container that has stopped: ${id}`);
+    if (status === 'paused') throw new ContainerStateError('cannot start a container in the paused state');
     const fifo = this.dirs.fifo(id);
     const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    // Read to the end: init writes "0", runs the startContainer hooks, and its end closes at
+    // execve; anything after the "0" says why the process did not run.
+    let got = '';
     try {
       for (;;) {
         if (pollReadable(fd, 100)) {
-          const buf = Buffer.alloc(1);
+          const buf = Buffer.alloc(4096);
           let n = 0;
           try {
             n = fs.readSync(fd, buf);
@@ -167,15 +223,34 @@ export class Runtime {
             if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
             continue;
           }
-          if (n === 1) break;
+          if (n > 0) {
+            got += buf.toString('utf8', 0, n);
+            continue;
+          }
+          if (got) break;
           throw new ContainerStateError(`cannot start container ${id}: its init exited before start`);
         }
-        if (!isAlive(state)) throw new ContainerStateError(`cannot start a container that has stopped: ${id}`);
+        if (!got && !isAlive(state)) throw new ContainerStateError(`cannot start a container that has stopped: ${id}`);
       }
     } finally {
       fs.closeSync(fd);
     }
     fs.rmSync(fifo, { force: true });
+    const later = laterHooks(this.dirs.dir(id));
+    if (got.length > 1) {
+      const why = got.slice(1);
+      throw later && why.startsWith('startContainer hook') ? new later.hooks.HookError(why) : new ContainerStateError(`cannot start container ${id}: ${why}`);
+    }
+    if (later?.set.poststart) {
+      const container = { id, bundle: state.bundle, annotations: state.annotations };
+      try {
+        later.hooks.runHooks('poststart', later.set.poststart, later.hooks.hookState(container, 'running', state.pid), state.bundle);
+      } catch (err) {
+        // runtime-spec v1.3.0: a failing poststart hook stops the container and fails start
+        this.killAndWait(state);
+        throw err;
+      }
+    }
   }
 
   state(id: string): StateReport {
@@ -194,9 +269,17 @@ export class Runtime {
     return out;
   }
 
-  kill(id: string, signal: number, all = false): void {
+  async kill(id: string, signal: number, all = false): Promise<void> {
     const state = this.dirs.load(id);
-    if (statusOf(this.dirs, state) === 'stopped') throw new ContainerNotRunningError(id);
+    const status = statusOf(this.dirs, state);
+    if (status === 'stopped') throw new ContainerNotRunningError(id);
+    const cgroup = cgroupOf(state);
+    if (all && cgroup) {
+      // Every process in the cgroup, with or without a pid namespace of its own
+      // (v1: frozen while signalled so nothing forks in between; v2: cgroup.kill).
+      await cgroup.killAll(signal);
+      return;
+    }
     if (all && state.ownPidNs) {
       for (const pid of this.pids(id)) {
         if (pid === state.pid) continue;
@@ -208,6 +291,8 @@ export class Runtime {
       }
     }
     this.signalInit(state, signal);
+    // As runc: a frozen task cannot act on SIGKILL, so a paused container is thawed for it.
+    if (status === 'paused' && signal === os.constants.signals.SIGKILL) await cgroup?.thaw();
   }
 
   /** Signals exactly the container's first process: through a pidfd checked against the start time. */
@@ -232,7 +317,7 @@ export class Runtime {
     }
   }
 
-  delete(id: string, force = false): void {
+  async delete(id: string, force = false): Promise<void> {
     checkId(id);
     if (!this.dirs.exists(id)) {
       // as runc: containerd cleans up with delete --force and expects success for a missing container
@@ -248,11 +333,39 @@ export class Runtime {
       return;
     }
     const status = statusOf(this.dirs, state);
-    if (status === 'running' && !force) {
-      throw new ContainerStateError(`cannot delete container ${id} that is not stopped: running`);
+    if ((status === 'running' || status === 'paused') && !force) {
+      throw new ContainerStateError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
+    const cgroup = cgroupOf(state);
+    // A paused container's init cannot die until thawed: the cgroup's killAll thaws it.
+    if (status === 'paused') await cgroup?.killAll('SIGKILL');
     if (status !== 'stopped') this.killAndWait(state);
+    await this.removeContainer(id, state);
+  }
+
+  /**
+   * Removes what a finished container leaves: its cgroup (with whatever still
+   * runs in it, as runc's destroy) and its state directory; then runs poststop.
+   */
+  private async removeContainer(id: string, state?: SavedState): Promise<void> {
+    let saved = state;
+    if (saved === undefined) {
+      try {
+        saved = this.dirs.load(id);
+      } catch {
+        // no state.json: only the directory is left
+      }
+    }
+    const cgroup = saved && cgroupOf(saved);
+    if (cgroup) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { destroyCgroup } = require('./cgroups/container') as typeof import('./cgroups/container');
+      await destroyCgroup(cgroup);
+    }
+    const later = saved && laterHooks(this.dirs.dir(id));
     this.dirs.remove(id);
+    // poststop runs once the container is gone; its failures are warnings (runtime-spec lifecycle).
+    if (saved && later?.set.poststop) later.hooks.runPoststop(later.set.poststop, { id, bundle: saved.bundle, annotations: saved.annotations }, this.log);
   }
 
   private killAndWait(state: SavedState): void {
@@ -276,9 +389,39 @@ export class Runtime {
     }
   }
 
-  /** Host pids of the container's processes (its pid namespace, or just its init). */
+  /** Freezes every process of the container (runc pause): `state` then says "paused". */
+  async pause(id: string): Promise<void> {
+    const { status, cgroup } = this.liveCgroup(id);
+    if (status !== 'running' && status !== 'created') throw new ContainerNotRunningError(id);
+    await cgroup.freeze();
+  }
+
+  async resume(id: string): Promise<void> {
+    const { status, cgroup } = this.liveCgroup(id);
+    if (status !== 'paused') throw new ContainerStateError(`container ${id}: container not paused`);
+    await cgroup.thaw();
+  }
+
+  /** Writes new limits into a live container's cgroup (runc update); absent fields are left as they are. */
+  update(id: string, resources: Resources): void {
+    this.liveCgroup(id).cgroup.set(resources);
+  }
+
+  /** The cgroup of a container that has not stopped (events, update, pause, resume). */
+  liveCgroup(id: string): { state: SavedState; status: Status; cgroup: CgroupManager } {
+    const state = this.dirs.load(id);
+    const status = statusOf(this.dirs, state);
+    if (status === 'stopped') throw new ContainerNotRunningError(id);
+    const cgroup = cgroupOf(state);
+    if (!cgroup) throw new ContainerStateError(`container ${id} has no cgroup recorded in its state (created by an older berth-runtime)`);
+    return { state, status, cgroup };
+  }
+
+  /** Host pids of the container's processes: those in its cgroup (else its pid namespace, or just its init). */
   pids(id: string): number[] {
     const state = this.dirs.load(id);
+    const cgroup = cgroupOf(state);
+    if (cgroup) return cgroup.exists() ? cgroup.pids().sort((a, b) => a - b) : [];
     if (!isAlive(state)) return [];
     if (!state.ownPidNs) return [state.pid];
     let ns: string;

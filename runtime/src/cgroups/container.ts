@@ -27,6 +27,8 @@ export interface PlannedCgroup {
   readonly resources: Resources;
   /** Settings accepted but without effect (as runc warns about them). */
   readonly warnings: readonly string[];
+  /** The directories the cgroup will have (controller to host directory, "" for cgroup2): the container's cgroup mounts bind them. */
+  readonly paths: Readonly<Record<string, string>>;
   /** Creates the cgroup and writes the limits; on any failure nothing is left behind. */
   setUp(): Promise<CgroupManager>;
 }
@@ -42,18 +44,19 @@ export function planContainerCgroup(config: RuntimeTypes.Spec, opts: ContainerCg
   resolveCgroupsPath(linux.cgroupsPath, opts.id, { systemdCgroup: opts.systemdCgroup });
   // runc always writes the device rules: the spec's, its devices, and the defaults every container gets.
   const resources: Resources = { ...fromSpec, devices: containerDeviceRules(fromSpec.devices, linux.devices ?? []) };
+  const layout = detectLayout();
+  const m = createCgroupManager({
+    id: opts.id,
+    cgroupsPath: linux.cgroupsPath,
+    systemdCgroup: opts.systemdCgroup,
+    layout,
+    deviceFilter: layout.mode === 'v2' ? new BpfDeviceFilterAttacher(bpf) : undefined,
+  });
   return {
     resources,
     warnings,
+    paths: m.paths(),
     async setUp() {
-      const layout = detectLayout();
-      const m = createCgroupManager({
-        id: opts.id,
-        cgroupsPath: linux.cgroupsPath,
-        systemdCgroup: opts.systemdCgroup,
-        layout,
-        deviceFilter: layout.mode === 'v2' ? new BpfDeviceFilterAttacher(bpf) : undefined,
-      });
       m.create();
       try {
         m.set(resources);

@@ -55,7 +55,7 @@ const HOT: Record<string, HotCommand> = {
       // node:os (signal numbers) only here: ~2 ms that the other calls need not pay
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { parseSignal } = require('./signals') as typeof import('./signals');
-      rt.kill(id, parseSignal(signal ?? 'SIGTERM'), v.all === true);
+      return rt.kill(id, parseSignal(signal ?? 'SIGTERM'), v.all === true);
     },
   },
   delete: {

@@ -7,6 +7,8 @@ interface Hierarchy {
   mountPoint: string;
   /** The host path of this process's cgroup in it. */
   ownPath: string;
+  /** The controllers in it as /proc/self/cgroup names them ("cpu,cpuacct", "name=systemd"; "" for cgroup2). */
+  controllers: string;
   unified: boolean;
 }
 
@@ -30,7 +32,7 @@ function hierarchies(): Hierarchy[] {
     if (cg === undefined) continue;
     const root = f[3];
     const rel = path.posix.relative(root, cg);
-    out.push({ mountPoint, ownPath: rel.startsWith('..') ? mountPoint : path.posix.join(mountPoint, rel), unified: fstype === 'cgroup2' });
+    out.push({ mountPoint, ownPath: rel.startsWith('..') ? mountPoint : path.posix.join(mountPoint, rel), controllers: key, unified: fstype === 'cgroup2' });
   }
   return out;
 }
@@ -41,12 +43,12 @@ function hierarchies(): Hierarchy[] {
  * as runc does, the container sees a tmpfs holding binds (read-only if the
  * mount is) of its own cgroup in each host hierarchy, never the host's whole tree.
  */
-export function cgroupMounts(m: PlanMount, newCgroupNs: boolean): PlanMount[] {
+export function cgroupMounts(m: PlanMount, newCgroupNs: boolean, containerPaths?: Readonly<Record<string, string>>): PlanMount[] {
   const unified = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
   if (unified && newCgroupNs) return [{ ...m, source: 'cgroup2', fstype: 'cgroup2' }];
   if (unified) {
     const own = hierarchies().find((h) => h.mountPoint === '/sys/fs/cgroup');
-    const src = own?.ownPath ?? '/sys/fs/cgroup';
+    const src = containerPaths?.[''] ?? own?.ownPath ?? '/sys/fs/cgroup';
     return [{ ...m, source: src, fstype: null, flags: m.flags | MS.BIND | MS.REC, data: null }];
   }
   const ro = m.flags & MS.RDONLY;
@@ -54,8 +56,10 @@ export function cgroupMounts(m: PlanMount, newCgroupNs: boolean): PlanMount[] {
   const out: PlanMount[] = [{ ...m, source: 'tmpfs', fstype: 'tmpfs', flags: base | (m.flags & MS.RELATIME), data: 'mode=755', targetIsFile: false }];
   // As runc on a v1 host: the v1 hierarchies only (not a hybrid host's unified one).
   for (const h of hierarchies().filter((x) => !x.unified)) {
+    // The container's own cgroup in this hierarchy (its first controller names it), as runc binds it.
+    const mine = containerPaths?.[h.controllers.split(',')[0] as string];
     out.push({
-      source: h.ownPath,
+      source: mine ?? h.ownPath,
       target: path.posix.join(m.target, path.posix.basename(h.mountPoint)),
       fstype: null,
       flags: MS.BIND | MS.REC | base | ro,

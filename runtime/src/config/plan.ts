@@ -19,6 +19,8 @@ export interface PlanOptions {
   preserveFds: number;
   consoleFd?: number;
   wait: boolean;
+  /** The container's cgroup directories (see cgroups/container.ts): cgroup mounts bind these. */
+  cgroupPaths?: Readonly<Record<string, string>>;
 }
 
 export interface ResolvedPlan {
@@ -192,7 +194,7 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
 
   const mounts = (config.mounts ?? []).flatMap((m, i) => {
     const resolved = resolveMount(m, i, bundle.dir);
-    return resolved.fstype === 'cgroup' ? cgroupMounts(resolved, newNs('cgroup')) : [resolved];
+    return resolved.fstype === 'cgroup' ? cgroupMounts(resolved, newNs('cgroup'), opts.cgroupPaths) : [resolved];
   });
   const devBound = mounts.some((m) => m.target === '/dev' && m.flags & MS.BIND);
   const devices = [...(devBound ? [] : DEFAULT_DEVICES), ...(linux.devices ?? []).map(resolveDevice)];

@@ -7,7 +7,7 @@ export class DeleteCommand extends RuntimeCommand {
   force = Option.Boolean('--force,-f', false, { description: 'kill the container if it is running' });
   id = Option.String();
 
-  run(): void {
-    this.context.runtime().delete(this.id, this.force);
+  async run(): Promise<void> {
+    await this.context.runtime().delete(this.id, this.force);
   }
 }

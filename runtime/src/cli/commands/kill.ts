@@ -9,7 +9,7 @@ export class KillCommand extends RuntimeCommand {
   id = Option.String();
   signal = Option.String({ required: false });
 
-  run(): void {
-    this.context.runtime().kill(this.id, parseSignal(this.signal ?? 'SIGTERM'), this.all);
+  async run(): Promise<void> {
+    await this.context.runtime().kill(this.id, parseSignal(this.signal ?? 'SIGTERM'), this.all);
   }
 }
