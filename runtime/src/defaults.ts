@@ -41,19 +41,18 @@ export function defaultSpec(rootless = false): Spec {
     },
   };
   if (rootless) {
-    // As runc: a user namespace mapping the caller, no network namespace, /sys bound from the host.
+    // As runc's ToRootless: a user namespace mapping the caller, no network namespace,
+    // /sys bound from the host, no uid=/gid= mount options, no resources.
     const uid = process.getuid?.() ?? 0;
     const gid = process.getgid?.() ?? 0;
     spec.linux!.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }];
     spec.linux!.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
     spec.linux!.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];
     delete spec.linux!.resources;
-    spec.mounts = spec.mounts!.filter((m) => m.destination !== '/sys' && m.destination !== '/sys/fs/cgroup');
-    spec.mounts.push({ destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
-    for (const m of spec.mounts) {
-      if (m.destination === '/dev/pts') m.options = m.options!.filter((o) => o !== 'gid=5');
-      if (m.destination === '/dev/mqueue') Object.assign(m, { type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
-    }
+    spec.mounts = spec.mounts!.map((m) => {
+      if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+      return m.options ? { ...m, options: m.options.filter((o) => !o.startsWith('uid=') && !o.startsWith('gid=')) } : m;
+    });
   }
   return spec;
 }

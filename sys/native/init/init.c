@@ -27,6 +27,7 @@
 #include "init.h"
 
 int sync_fd = -1;
+static int early_state_dir_fd = -1;
 extern char **environ;
 
 void send_line(const char *fmt, ...) {
@@ -133,9 +134,9 @@ static void reset_signals(void) {
 }
 
 /* The container's first process: set everything up, then wait for start. */
-static void child(const struct plan *p, int new_cgroup_ns, int new_userns) __attribute__((noreturn));
-static void child(const struct plan *p, int new_cgroup_ns, int new_userns) {
-  int state_dir_fd = -1;
+static void child(const struct plan *p, int new_cgroup_ns, int userns) __attribute__((noreturn));
+static void child(const struct plan *p, int new_cgroup_ns, int userns) {
+  int state_dir_fd = early_state_dir_fd;
   reset_signals();
   if (p->wait_go) {
     /* The runtime moves us into the container's cgroups first; a new cgroup
@@ -147,8 +148,9 @@ static void child(const struct plan *p, int new_cgroup_ns, int new_userns) {
     if (n != 1 || go != 'g') die(n < 0 ? errno : EPIPE, "wait for the runtime");
     if (new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) die(errno, "unshare cgroup namespace");
   }
-  if (new_userns) {
-    /* The runtime has written our id maps: become the namespace's root. */
+  if (userns) {
+    /* In a user namespace (made and mapped by the runtime, or joined): become its root,
+     * so what setup creates is owned by a mapped id. */
     if (setresgid(0, 0, 0) < 0) die(errno, "setgid 0 in the user namespace");
     if (setresuid(0, 0, 0) < 0) die(errno, "setuid 0 in the user namespace");
   }
@@ -161,6 +163,12 @@ static void child(const struct plan *p, int new_cgroup_ns, int new_userns) {
   const char *exe = find_executable(p);
   setup_process(p);
   wait_and_exec(p, state_dir_fd, exe);
+}
+
+static int in_userns(const struct plan *p) {
+  for (int i = 0; i < p->n_ns; i++)
+    if (p->ns[i].type == CLONE_NEWUSER) return 1;
+  return 0;
 }
 
 /* Connected before joining any namespace: the listener path is the host's. */
@@ -230,6 +238,12 @@ int main(int argc, char **argv) {
   static struct plan plan;
   parse_plan(buf, len, &plan);
 
+  /* Opened as the caller, before any namespace: a container root that is an
+   * unprivileged host id might not be able to reach the state dir itself. */
+  if (plan.state_dir) {
+    early_state_dir_fd = open(plan.state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (early_state_dir_fd < 0) die(errno, "open state dir %s", plan.state_dir);
+  }
   int clone_flags = join_namespaces(&plan);
   if (clone_flags & CLONE_NEWTIME) {
     /* 0x80 is inside clone()'s exit-signal bits: unshare, set the offsets
@@ -253,12 +267,13 @@ int main(int argc, char **argv) {
     close(pid_pipe[1]);
     if (read(pid_pipe[0], &host_pid, sizeof host_pid) != sizeof host_pid) die(errno ? errno : EPIPE, "read own pid");
     close(pid_pipe[0]);
-    child(&plan, late_cgroup_ns, (clone_flags & CLONE_NEWUSER) != 0);
+    child(&plan, late_cgroup_ns, in_userns(&plan));
   }
   close(pid_pipe[0]);
   if (write(pid_pipe[1], &pid, sizeof pid) != sizeof pid) die(errno, "send the child its pid");
   close(pid_pipe[1]);
   if (seccomp_listener_fd >= 0) close(seccomp_listener_fd);
+  if (early_state_dir_fd >= 0) close(early_state_dir_fd);
 
   send_line("pid %d", (int)pid);
   if (!plan.wait) return 0;

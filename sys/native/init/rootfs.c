@@ -219,7 +219,7 @@ void setup_rootfs(const struct plan *p, int *state_dir_fd) {
   for (int i = 0; i < p->n_links; i++) make_link(rootfd, &p->links[i]);
   for (int i = 0; i < p->n_mkdirs; i++) close(mkpath_in_root(rootfd, p->mkdirs[i], 0));
 
-  if (p->state_dir) {
+  if (p->state_dir && *state_dir_fd < 0) {
     /* Kept (close-on-exec) to open the exec fifo after the host is out of view. */
     *state_dir_fd = open(p->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (*state_dir_fd < 0) die(errno, "open state dir %s", p->state_dir);
