@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { RuntimeTypes } from '@berth/spec';
 import { Scratch, berth } from './helpers/bundle';
 import { MiB, TestCgroups, v1Skip, withResources } from './cgroups/container-helpers';
 
@@ -8,6 +9,8 @@ import { MiB, TestCgroups, v1Skip, withResources } from './cgroups/container-hel
  * the development hosts): the kernel applies the limits, the container sees
  * its own cgroup, and create/delete/run leave no cgroup behind.
  */
+
+type LinuxResources = RuntimeTypes.LinuxResources;
 
 const describeV1 = v1Skip === undefined ? describe : describe.skip;
 if (v1Skip !== undefined) console.log(`resources suite skipped: ${v1Skip}`);
@@ -89,12 +92,13 @@ describeV1('resources on real containers', () => {
   });
 
   test('a limit the host cannot apply fails create naming the field, and leaves nothing behind', async () => {
-    for (const [id, resources, message] of [
+    const cases: [string, LinuxResources, RegExp][] = [
       ['shares', { cpu: { shares: 10_000_000 } }, /linux\.resources\.cpu\.shares: the maximum allowed cpu-shares is \d+/],
       ['huge', { hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }, /linux\.resources\.hugepageLimits: .*3MB/],
       ['rdma', { rdma: { mlx5_0: { hcaHandles: 1 } } }, /linux\.resources\.rdma: the rdma cgroup controller is not mounted/],
       ['badw', { blockIO: { weight: 5 } }, /linux\.resources\.blockIO\.weight: blkio weight 5 is out of range 10-1000/],
-    ] as const) {
+    ];
+    for (const [id, resources, message] of cases) {
       const bundle = s.bundle(['true'], (spec) => {
         cg.place(spec, id);
         withResources(spec, resources);
