@@ -1,5 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node
 'use strict';
+// The shebang drops NODE_EXTRA_CA_CERTS: Node 20 parses that CA bundle at every start (~60 ms,
+// more than runc's whole call), and berth-runtime makes no TLS connections. Shims exec this file
+// directly, so they get the shebang; the container's and the hooks' environments come from
+// config.json, never from ours. (`env -S` needs coreutils >= 8.30.)
 // The compiled CLI: `npm run build` (tsc -b) makes runtime/dist.
 let cli;
 try {

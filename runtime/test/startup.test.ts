@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { main } from '../src/cli/main';
 
 jest.mock('clipanion', () => {
@@ -53,4 +54,14 @@ test('create takes its options without clipanion', async () => {
   const out = await run(['create', '--bundle', root, '--pid-file', path.join(root, 'pid'), 'c1']);
   expect(out).toContain('config validator loaded');
   expect(fs.existsSync(path.join(root, 'c1'))).toBe(false);
+});
+
+test("the bin's shebang starts node without NODE_EXTRA_CA_CERTS (Node parses that bundle at every start)", () => {
+  // The bin's own first line on a script that prints what node got: exec'd directly, as shims do.
+  const bin = path.join(__dirname, '..', 'bin', 'berth-runtime.js');
+  const shebang = fs.readFileSync(bin, 'utf8').split('\n')[0];
+  const probe = path.join(root, 'probe.js');
+  fs.writeFileSync(probe, `${shebang}\nprocess.stdout.write(JSON.stringify([process.env.NODE_EXTRA_CA_CERTS ?? null, process.env.KEEP, process.argv.slice(2)]));\n`, { mode: 0o755 });
+  const out = execFileSync(probe, ['--root', '/r', 'state', 'a b'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', KEEP: 'kept' }, encoding: 'utf8' });
+  expect(JSON.parse(out)).toEqual([null, 'kept', ['--root', '/r', 'state', 'a b']]);
 });
