@@ -148,12 +148,15 @@ export function runHooks(stage: HookStage, hooks: HookSpec[] | undefined, state:
   });
 }
 
-/** poststop: a failure is a warning and the rest still run (runtime-spec lifecycle step 13). */
-export function runPoststop(hooks: HookSpec[] | undefined, c: HookContainer, log: Logger): void {
+/**
+ * poststop: a failure is a warning and the rest still run (runtime-spec lifecycle).
+ * Like runc, hooks run in the runtime's cwd: the bundle during create, the caller's after.
+ */
+export function runPoststop(hooks: HookSpec[] | undefined, c: HookContainer, log: Logger, cwd = process.cwd()): void {
   if (!hooks?.length) return;
   const state = hookState(c, 'stopped');
   hooks.forEach((h, i) => {
-    const failure = runOne(h, state, c.bundle);
+    const failure = runOne(h, state, cwd);
     if (failure !== undefined) log.warn(`poststop hook #${i} ${h.path}: ${failure}`);
   });
 }

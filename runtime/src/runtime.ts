@@ -195,7 +195,7 @@ export class Runtime {
       if (cgroup) await destroyCgroup(cgroup).catch((e: unknown) => this.log.warn(`cleaning up after a failed create: ${(e as Error).message}`));
       this.dirs.remove(id);
       // As runc: a failed create is destroyed, and destroying runs the poststop hooks.
-      runPoststop(hooks.poststop, hookContainer, this.log);
+      runPoststop(hooks.poststop, hookContainer, this.log, bundle.dir);
       throw err;
     }
   }
@@ -244,7 +244,7 @@ export class Runtime {
     if (later?.set.poststart) {
       const container = { id, bundle: state.bundle, annotations: state.annotations };
       try {
-        later.hooks.runHooks('poststart', later.set.poststart, later.hooks.hookState(container, 'running', state.pid), state.bundle);
+        later.hooks.runHooks('poststart', later.set.poststart, later.hooks.hookState(container, 'running', state.pid), process.cwd());
       } catch (err) {
         // runtime-spec v1.3.0: a failing poststart hook stops the container and fails start
         this.killAndWait(state);
