@@ -4,7 +4,7 @@ import { PassThrough, Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
-import { extract, pack, type Pack } from 'tar-stream';
+import { TarError, createTarWriter, readTar, type TarStreamWriter } from '@berth/spec';
 import { ArchiveError } from './errors';
 
 /**
@@ -96,83 +96,46 @@ async function peek(input: Readable, n = 4): Promise<{ head: Buffer; stream: Rea
  */
 export async function extractTar(input: Readable, root: string, archive: string): Promise<ExtractedTree> {
   const tree: ExtractedTree = { root, files: new Set(), links: new Map() };
-  const ex = extract();
-  let failure: unknown;
-  ex.on('entry', (header, stream, next) => {
-    // Destroying the extractor destroys the entry stream with the same error; it is reported once, below.
-    stream.on('error', () => undefined);
-    const fail = (err: unknown): void => {
-      failure ??= err;
-      stream.resume();
-      ex.destroy(err as Error);
-    };
-    let name: string | undefined;
-    try {
-      name = safeEntryName(header.name, archive);
-    } catch (err) {
-      return fail(err);
-    }
-    const done = (): void => next();
-    if (name === undefined || header.type === 'directory') {
-      stream.resume();
-      stream.on('end', done);
-      return;
-    }
-    const entry = name;
-    if (header.type === 'symlink' || header.type === 'link') {
-      const raw = header.linkname ?? '';
-      let target: string | undefined;
-      try {
-        target =
+  try {
+    for await (const { header, body } of readTar(await maybeDecompress(input, archive), archive)) {
+      const entry = safeEntryName(header.name, archive);
+      if (entry === undefined || header.type === 'dir') continue;
+      if (header.type === 'symlink' || header.type === 'hardlink') {
+        const raw = header.linkname;
+        const target =
           header.type === 'symlink'
             ? safeEntryName(raw.startsWith('/') ? raw : path.posix.join(path.posix.dirname(entry), raw), archive)
             : safeEntryName(raw, archive);
-      } catch (err) {
-        return fail(err);
+        if (target !== undefined) tree.links.set(entry, target);
+        continue;
       }
-      if (target !== undefined) tree.links.set(entry, target);
-      stream.resume();
-      stream.on('end', done);
-      return;
+      if (header.type !== 'file') throw new ArchiveError(`${archive}: entry "${header.name}" is a ${header.type} device or fifo, not a file`);
+      const dest = path.join(root, entry);
+      try {
+        await fs.mkdir(path.dirname(dest), { recursive: true });
+        await pipeline(Readable.from(body), createWriteStream(dest));
+      } catch (err) {
+        if (err instanceof TarError) throw err;
+        throw new ArchiveError(`${archive}: cannot extract entry "${header.name}": ${(err as Error).message}`, { cause: err });
+      }
+      tree.files.add(entry);
+      tree.links.delete(entry);
     }
-    if (header.type !== 'file' && header.type !== 'contiguous-file') {
-      return fail(new ArchiveError(`${archive}: entry "${header.name}" is a ${header.type}, not a file`));
-    }
-    const dest = path.join(root, entry);
-    fs.mkdir(path.dirname(dest), { recursive: true })
-      .then(() => pipeline(stream, createWriteStream(dest)))
-      .then(() => {
-        tree.files.add(entry);
-        tree.links.delete(entry);
-        next();
-      }, fail);
-  });
-  try {
-    await pipeline(await maybeDecompress(input, archive), ex);
   } catch (err) {
-    if (failure instanceof ArchiveError) throw failure;
-    if (failure) throw new ArchiveError(`${archive}: cannot extract: ${(failure as Error).message}`, { cause: failure });
     if (err instanceof ArchiveError) throw err;
-    throw new ArchiveError(`${archive}: not a readable tar archive: ${(err as Error).message}`, { cause: err });
+    if (err instanceof TarError) throw new ArchiveError(`not a readable tar archive: ${err.message}`, { cause: err });
+    throw new ArchiveError(`${archive}: cannot extract: ${(err as Error).message}`, { cause: err });
   }
   return tree;
 }
 
-/** A tar being written; entries go in order, files are streamed. */
+/** A tar being written: docker save's shape (parent directories first, mode 0644/0755, mtime 0). */
 export class TarWriter {
-  private readonly p: Pack;
-  private readonly done: Promise<void>;
+  private readonly tar: TarStreamWriter;
   private readonly dirs = new Set<string>();
 
-  constructor(out: Writable) {
-    this.p = pack();
-    this.done = pipeline(this.p, out);
-  }
-
-  private entry(header: Parameters<Pack['entry']>[0], body: Buffer = Buffer.alloc(0)): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.p.entry(header, body, (err) => (err ? reject(err) : resolve()));
-    });
+  constructor(out: Writable, archive = 'archive') {
+    this.tar = createTarWriter(out, archive);
   }
 
   /** Adds the parent directories of `name` once each, as docker save does. */
@@ -182,26 +145,26 @@ export class TarWriter {
       const dir = parts.slice(0, i).join('/');
       if (this.dirs.has(dir)) continue;
       this.dirs.add(dir);
-      await this.entry({ name: `${dir}/`, type: 'directory', mode: 0o755, mtime: new Date(0) });
+      await this.tar.add({ name: `${dir}/`, type: 'dir', mode: 0o755 });
     }
   }
 
   async addBuffer(name: string, data: Buffer): Promise<void> {
     await this.parents(name);
-    await this.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data);
+    await this.tar.add({ name, type: 'file', size: data.length, mode: 0o644 }, data);
   }
 
   async addStream(name: string, size: number, data: Readable): Promise<void> {
     await this.parents(name);
-    await new Promise<void>((resolve, reject) => {
-      const sink = this.p.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
-      pipeline(data, sink).catch(reject);
-    });
+    try {
+      await this.tar.add({ name, type: 'file', size, mode: 0o644 }, data);
+    } finally {
+      data.destroy();
+    }
   }
 
   async finish(): Promise<void> {
-    this.p.finalize();
-    await this.done;
+    await this.tar.finish();
   }
 }
 

@@ -4,28 +4,13 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { pack } from 'tar-stream';
 import { OciLayout, loadArchive, loadToLayout, saveArchive, type ContentSink } from '../src';
 import { makeImage, randomTar, type FixtureImage } from './helpers/images';
+import { tarOf } from './helpers/tar';
 import { rmrf, tempDir } from './helpers/tmp';
 
 const run = promisify(execFile);
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-async function tarOf(entries: { name: string; data?: Buffer; type?: 'file' | 'symlink' | 'directory'; linkname?: string }[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => void chunks.push(c as Buffer));
-  const done = new Promise<void>((r) => p.on('end', () => r()));
-  for (const e of entries) {
-    if (e.type === 'symlink') p.entry({ name: e.name, type: 'symlink', linkname: e.linkname });
-    else if (e.type === 'directory') p.entry({ name: e.name, type: 'directory' });
-    else p.entry({ name: e.name, size: e.data?.length ?? 0 }, e.data ?? Buffer.alloc(0));
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 /** Lists what a layout holds, for "nothing stored" checks. */
 async function blobCount(dir: string): Promise<number> {
@@ -166,7 +151,7 @@ describe('docker save / OCI layout archives', () => {
     const top = await randomTar('b', 400);
     const baseId = 'a'.repeat(64);
     const topId = 'b'.repeat(64);
-    const tarball = await tarOf([
+    const tarball = tarOf([
       { name: `${baseId}/VERSION`, data: Buffer.from('1.0') },
       { name: `${baseId}/json`, data: Buffer.from(JSON.stringify({ id: baseId, created: '2016-01-01T00:00:00Z', os: 'linux', architecture: 'amd64' })) },
       { name: `${baseId}/layer.tar`, data: base },
@@ -191,7 +176,7 @@ describe('docker save / OCI layout archives', () => {
     ['an absolute entry', [{ name: '/etc/evil', data: Buffer.from('x') }], /absolute path/],
   ])('refuses %s and stores nothing', async (_name, entries, message) => {
     const file = path.join(dir, 'bad.tar');
-    await fs.writeFile(file, await tarOf(entries));
+    await fs.writeFile(file, tarOf(entries));
     await expect(loadToLayout(file, path.join(dir, 'dest'))).rejects.toMatchObject({ code: 'ERR_BERTH_ARCHIVE', message: expect.stringMatching(message) });
     expect(await blobCount(path.join(dir, 'dest'))).toBe(0);
     await expect(fs.access(path.join(dir, 'evil'))).rejects.toThrow();
@@ -199,7 +184,7 @@ describe('docker save / OCI layout archives', () => {
 
   test('a file entry under a name that is already a file is a typed error', async () => {
     const file = path.join(dir, 'bad.tar');
-    await fs.writeFile(file, await tarOf([{ name: 'a', data: Buffer.from('x') }, { name: 'a/b', data: Buffer.from('y') }]));
+    await fs.writeFile(file, tarOf([{ name: 'a', data: Buffer.from('x') }, { name: 'a/b', data: Buffer.from('y') }]));
     await expect(loadToLayout(file, path.join(dir, 'dest'))).rejects.toMatchObject({ code: 'ERR_BERTH_ARCHIVE', message: expect.stringContaining('cannot extract') });
   });
 
@@ -211,7 +196,7 @@ describe('docker save / OCI layout archives', () => {
 
   test('a symlink pointing outside the archive is refused', async () => {
     const file = path.join(dir, 'bad.tar');
-    await fs.writeFile(file, await tarOf([{ name: 'manifest.json', type: 'symlink', linkname: '../../etc/passwd' }]));
+    await fs.writeFile(file, tarOf([{ name: 'manifest.json', type: 'symlink' as const, linkname: '../../etc/passwd' }]));
     await expect(loadToLayout(file, path.join(dir, 'dest'))).rejects.toMatchObject({ code: 'ERR_BERTH_ARCHIVE' });
   });
 
@@ -221,7 +206,7 @@ describe('docker save / OCI layout archives', () => {
     const file = path.join(dir, 'bad.tar');
     await fs.writeFile(
       file,
-      await tarOf([
+      tarOf([
         { name: `${sha(config).slice(7)}.json`, data: config },
         { name: 'l/layer.tar', data: other },
         { name: 'manifest.json', data: Buffer.from(JSON.stringify([{ Config: `${sha(config).slice(7)}.json`, RepoTags: ['x:1'], Layers: ['l/layer.tar'] }])) },

@@ -13,3 +13,4 @@ export * from './reference';
 export * from './media-types';
 export * from './platform';
 export * from './docker-types';
+export * from './tar';

@@ -1,7 +1,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { pack } from 'tar-stream';
+import { tarOf } from './tar';
 import { OciMediaType, OciLayout, type Descriptor, type ImageManifest } from '../../src';
 
 const gzip = promisify(zlib.gzip);
@@ -9,14 +9,7 @@ const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).dige
 
 /** A tar with one file of random bytes: a layer whose content differs every run. */
 export async function randomTar(name: string, size: number): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => void chunks.push(c as Buffer));
-  const done = new Promise<void>((r) => p.on('end', () => r()));
-  p.entry({ name, size, mode: 0o644, mtime: new Date(0) }, randomBytes(size));
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
+  return tarOf([{ name, data: randomBytes(size), mode: 0o644 }]);
 }
 
 export interface FixtureImage {

@@ -46,9 +46,18 @@ export class ByteReader {
     return got;
   }
 
-  /** Reads to the end (for draining trailing padding after the archive end). */
+  /** Releases the source (a file stream closes its descriptor) when reading stops early. */
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
+
+  /** Reads to the end, so a caller hashing the stream sees every byte (padding after the end marker too). */
   async drain(): Promise<void> {
+    this.offset += this.pending.length;
     this.pending = Buffer.alloc(0);
-    while (await this.more()) this.pending = Buffer.alloc(0);
+    while (await this.more()) {
+      this.offset += this.pending.length;
+      this.pending = Buffer.alloc(0);
+    }
   }
 }
