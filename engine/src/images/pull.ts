@@ -6,7 +6,7 @@
 import { pullImage, type ProgressEvent, type RegistryClient } from '@berth/registry-client';
 import type { ImageReference } from '@berth/spec';
 import type { Store } from '@berth/store';
-import { registerImage } from './register';
+import { addIndexRepoDigest, registerImage } from './register';
 import { StoreContent } from './store-content';
 
 export type LayerStatus =
@@ -67,9 +67,10 @@ export async function pullIntoStore(
     const manifestDigest = pulled.descriptor.digest;
     const digest = pulled.indexDigest ?? manifestDigest;
     const refs: ImageReference[] = ref.digest === undefined ? [ref] : [];
-    // The store keeps repo digests of the manifest it holds; an index digest names no stored image.
     if (digest === manifestDigest) refs.push(ref.withoutTagOrDigest().withDigest(digest));
     await registerImage(store, lease, pulled.descriptor, refs, (layer, size) => listener?.layer(layer, 'complete', size, size));
+    // A tag naming an index: Docker's RepoDigests name the index, not the platform's manifest.
+    if (digest !== manifestDigest) await addIndexRepoDigest(store, manifestDigest, ref.withoutTagOrDigest().withDigest(digest));
     return { digest, manifestDigest, updated: before?.digest !== manifestDigest };
   });
 }

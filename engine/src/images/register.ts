@@ -42,3 +42,19 @@ export async function registerImage(
     refs,
   );
 }
+
+/**
+ * Records `name@<index digest>` as a repo digest of the platform image
+ * pulled from that index, as Docker does: `docker images --digests` and
+ * `RepoDigests` name the index a multi-arch tag points at, not the
+ * platform's manifest. The store's `add` accepts only references to the
+ * manifest it holds, so this edits the record directly (under the lock).
+ */
+export async function addIndexRepoDigest(store: Store, manifestDigest: string, ref: ImageReference): Promise<void> {
+  const repoDigest = `${ref.name}@${validateDigest(ref.digest ?? '')}`;
+  await store.images.update((index) => {
+    const img = index.images[manifestDigest];
+    if (!img || img.repoDigests.includes(repoDigest)) return;
+    index.images[manifestDigest] = { ...img, repoDigests: [...img.repoDigests, repoDigest].sort() };
+  });
+}
