@@ -148,6 +148,37 @@ const variants: Variant[] = [
   { name: 'cgroup namespace', args: () => ['cat', '/proc/self/cgroup'], edit: (c) => ns(c).push({ type: 'cgroup' }) },
   { name: 'exit code passthrough', args: () => sh('echo out; exit 3') },
   { name: 'no pivot', args: () => sh('ls /; echo $$'), flags: ['--no-pivot'] },
+  {
+    name: 'createContainer hook mounts into the container before pivot_root',
+    args: () => sh('cat /tmp/from-hook; grep " /tmp " /proc/self/mountinfo | cut -d" " -f5,9'),
+    edit: (c) => (c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mount -t tmpfs -o size=1m tmpfs tmp && echo made by createContainer > tmp/from-hook'] }] }),
+    expect: /^made by createContainer\n\/tmp tmpfs\n$/,
+  },
+  {
+    name: 'startContainer hook: its stdin state, inside the container',
+    args: () => sh(`sed -e 's/"ociVersion":"[^"]*",//' /tmp/state; echo`),
+    edit: (c) => {
+      c.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+      c.annotations = { 'org.example.hook': 'yes' };
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/state'], env: ['X=1'], timeout: 10 }] };
+    },
+    expect: /"status":"created","pid":1,"bundle":"[^"]+","annotations":\{"org.example.hook":"yes"\}/,
+  },
+  {
+    name: 'prestart and createRuntime hooks in the runtime namespace, in order, with the state on stdin',
+    args: () => sh(`cat /hooks/order; sed -e 's/"pid":[0-9]*/"pid":N/' -e 's/"ociVersion":"[^"]*",//' /hooks/state; echo`),
+    edit: (c) => {
+      const dir = fs.mkdtempSync(path.join(s.dir, 'hooks-'));
+      // both runtimes use the same dir, one after the other: the first hook starts the file anew
+      const record = (stage: string, redirect: string) => ({
+        path: '/bin/sh',
+        args: ['sh', '-c', `[ "$(readlink /proc/self/ns/mnt)" = "${fs.readlinkSync('/proc/self/ns/mnt')}" ] && echo ${stage} host ns ${redirect} ${dir}/order; cat > ${dir}/state`],
+      });
+      c.mounts!.push({ destination: '/hooks', type: 'bind', source: dir, options: ['rbind', 'ro'] });
+      c.hooks = { prestart: [record('prestart', '>')], createRuntime: [record('createRuntime', '>>')] };
+    },
+    expect: /^prestart host ns\ncreateRuntime host ns\n\{"id":"diff-\d+","status":"creating","pid":N,/,
+  },
   { name: 'uts, ipc, pid, mount but no network namespace', args: () => sh('ls /sys/class/net | grep -c lo'), edit: (c) => (c.linux!.namespaces = ns(c).filter((x) => x.type !== 'network')) },
 ];
 
