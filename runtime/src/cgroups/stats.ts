@@ -42,11 +42,25 @@ export interface BlkioStats {
   sectorsRecursive?: BlkioEntry[];
   psi?: PSIStats;
 }
+/** runc's CPUSetStats (v1 only; runc reports none on v2). */
+export interface CpusetStats {
+  cpus?: number[];
+  cpu_exclusive?: bigint;
+  mems?: number[];
+  mem_hardwall?: bigint;
+  mem_exclusive?: bigint;
+  memory_migrate?: bigint;
+  memory_spread_page?: bigint;
+  memory_spread_slab?: bigint;
+  memory_pressure?: bigint;
+  sched_load_balance?: bigint;
+  sched_relax_domain_level?: bigint;
+}
 export interface HugetlbStats { usage?: bigint; max?: bigint; failcnt: bigint }
 
 export interface CgroupStats {
   cpu: CpuStats;
-  cpuset: Record<string, never>;
+  cpuset: CpusetStats;
   memory: MemoryStats;
   pids: PidsStats;
   blkio: BlkioStats;

@@ -216,7 +216,7 @@ test('stats: runc events --stats shape from v1 counters', () => {
       usage: { total: 5000000, percpu: [3000000, 2000000], percpu_kernel: [1000000, 500000], percpu_user: [2000000, 1500000], kernel: 10000000, user: 30000000 },
       throttling: { periods: 10, throttledPeriods: 2, throttledTime: 777 },
     },
-    cpuset: {},
+    cpuset: { cpus: [0, 1], mems: [0] },
     memory: {
       cache: 4096,
       usage: { limit: 9223372036854771712, usage: 12288, max: 20480, failcnt: 0 },

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError } from '../errors';
 import { parseU64, readKeyValues, readKnobIfExists, readU64 } from '../fs';
-import { BlkioEntry, CgroupStats, MemoryEntry, emptyStats, ne, nz } from '../stats';
+import { BlkioEntry, CgroupStats, CpusetStats, MemoryEntry, emptyStats, ne, nz } from '../stats';
 
 /** USER_HZ: cpuacct.stat counts in clock ticks (100 on every Linux ABI berth supports). */
 const CLK_TCK = 100n;
@@ -27,6 +27,8 @@ export function statsV1(dirs: ReadonlyMap<string, string>): CgroupStats {
       u.percpu_kernel = ne(rows.map((r) => r[2] ?? 0n));
     }
   }
+  const cpuset = dirs.get('cpuset');
+  if (cpuset !== undefined) st.cpuset = cpusetStats(cpuset);
   const cpu = dirs.get('cpu');
   if (cpu !== undefined) {
     const s = readKeyValues(cpu, 'cpu.stat');
@@ -135,4 +137,37 @@ export function hugetlbSizes(dir: string, suffix: string): string[] {
 
 function numbers(text: string | undefined): bigint[] {
   return (text ?? '').split(/\s+/).filter(Boolean).map((x) => parseU64(x, 'cpuacct.usage_percpu'));
+}
+
+/** cpuset.* as runc reports them: the lists expanded ("0-2" -> [0,1,2]), the flags as numbers, in runc's field order. */
+function cpusetStats(dir: string): CpusetStats {
+  const n = (file: string): bigint | undefined => {
+    const v = readKnobIfExists(dir, file);
+    if (v === undefined) return undefined;
+    return /^-\d+$/.test(v) ? BigInt(v) : parseU64(v, path.join(dir, file));
+  };
+  return {
+    cpus: ne(expandList(readKnobIfExists(dir, 'cpuset.cpus') ?? '')),
+    cpu_exclusive: n('cpuset.cpu_exclusive'),
+    mems: ne(expandList(readKnobIfExists(dir, 'cpuset.mems') ?? '')),
+    mem_hardwall: n('cpuset.mem_hardwall'),
+    mem_exclusive: n('cpuset.mem_exclusive'),
+    memory_migrate: n('cpuset.memory_migrate'),
+    memory_spread_page: n('cpuset.memory_spread_page'),
+    memory_spread_slab: n('cpuset.memory_spread_slab'),
+    memory_pressure: n('cpuset.memory_pressure'),
+    sched_load_balance: n('cpuset.sched_load_balance'),
+    sched_relax_domain_level: n('cpuset.sched_relax_domain_level'),
+  };
+}
+
+/** "0-2,4" -> [0, 1, 2, 4]. */
+export function expandList(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.trim().split(',')) {
+    if (part === '') continue;
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    for (let i = a; i <= (b as number); i++) out.push(i);
+  }
+  return out;
 }
