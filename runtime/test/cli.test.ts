@@ -14,7 +14,7 @@ describe('command line', () => {
     const r = await berth(s.stateRoot, ['features']);
     expect(r.code).toBe(0);
     const f = runtimeFeatures.parse(r.stdout, 'features');
-    expect(f.hooks).toEqual([]);
+    expect(f.hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
     expect(f.linux?.namespaces).not.toContain('user');
     expect(f.linux?.seccomp?.enabled).toBe(true);
     expect(f.linux?.seccomp?.actions).not.toContain('SCMP_ACT_NOTIFY');
