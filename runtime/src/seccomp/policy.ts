@@ -295,8 +295,10 @@ export function resolvePolicy(seccomp: RuntimeTypes.Seccomp, nativeArch: string)
     const conds = args.map((a: unknown, j) => parseCondition(a, `${field}.args[${j}]`));
     if (e.action === 'SCMP_ACT_NOTIFY') {
       hasNotify = true;
-      if (names.includes('write')) {
-        throw new SeccompError(`${field}: SCMP_ACT_NOTIFY cannot be used for write (the init reports the listener with it)`);
+      // The init writes to the runtime and sends the listener fd after the filter is loaded:
+      // notifying on those would block it on an agent that has no fd yet.
+      for (const used of ['write', 'sendmsg']) {
+        if (names.includes(used)) throw new SeccompError(`${field}: SCMP_ACT_NOTIFY cannot be used for ${used} (the init reports the listener with it)`);
       }
     }
     names.forEach((name: unknown, k) => {

@@ -238,6 +238,7 @@ int main(int argc, char **argv) {
   static struct plan plan;
   parse_plan(buf, len, &plan);
 
+  if (plan.seccomp_listener) seccomp_listener_fd = connect_listener(plan.seccomp_listener);
   /* Opened as the caller, before any namespace: a container root that is an
    * unprivileged host id might not be able to reach the state dir itself. */
   if (plan.state_dir) {
@@ -254,7 +255,6 @@ int main(int argc, char **argv) {
   }
 
   if ((clone_flags & CLONE_NEWUSER) && !plan.wait_go) die_msg("plan: a new user namespace needs waitgo (the runtime writes its id maps)");
-  if (plan.seccomp_listener) seccomp_listener_fd = connect_listener(plan.seccomp_listener);
   /* The child learns its host pid (for the seccomp state) from this pipe. */
   int pid_pipe[2];
   if (pipe2(pid_pipe, O_CLOEXEC) < 0) die(errno, "pipe");

@@ -237,6 +237,8 @@ void wait_and_exec(const struct plan *p, int state_dir_fd, const char *exe) {
   }
   /* Every fd past stdio and the preserved ones goes at execve. */
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die(errno, "close_range");
+  /* With a listener, as runc: the agent gets its fd during create, before the fifo wait. */
+  if (p->no_new_privs && p->seccomp_listener) load_seccomp(p);
   send_line("ready");
   close(sync_fd);
   sync_fd = -1;
@@ -252,7 +254,7 @@ void wait_and_exec(const struct plan *p, int state_dir_fd, const char *exe) {
    * so it returns once the process runs, or learns why it did not. */
   run_start_hooks(fifo);
   /* With no_new_privs, as late as possible: the filter then only sees the container's syscalls. */
-  if (p->no_new_privs) load_seccomp(p);
+  if (p->no_new_privs && !p->seccomp_listener) load_seccomp(p);
   execve(exe, (char *const *)p->args, (char *const *)p->env);
   fprintf(stderr, "berth-init: exec %s: %s\n", exe, strerror(errno));
   _exit(127);
