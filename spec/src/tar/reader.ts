@@ -57,8 +57,9 @@ async function* entries(input: ByteReader, archive: string, maxExtension: number
   for (;;) {
     const at = input.offset;
     const block = await input.read(BLOCK);
+    // Name the entry the pending extension headers describe, else what this header claims.
     const fail = (problem: string, entry?: string): TarError =>
-      new TarError(archive, problem, { entry, offset: entryStart ?? at });
+      new TarError(archive, problem, { entry: local?.get('path')?.toString('utf8') ?? longName ?? entry, offset: entryStart ?? at });
     if (block.length === 0) {
       if (entryStart !== undefined) throw fail('the archive ends after an extension header, before its entry');
       return; // no end-of-archive blocks: accepted, as GNU tar and Go do
@@ -131,7 +132,7 @@ async function* entries(input: ByteReader, archive: string, maxExtension: number
     if (header.type !== 'file') header.size = 0;
     const pad = Math.ceil(dataSize / BLOCK) * BLOCK - dataSize;
     const truncated = (got: number): TarError =>
-      fail(`truncated: the archive ends ${got} bytes into its ${dataSize} bytes of data`, header.name);
+      new TarError(archive, `truncated: the archive ends ${got} bytes into its ${dataSize} bytes of data`, { entry: header.name, offset });
     let consumed = 0;
     let current = true;
     const body = (async function* (): AsyncGenerator<Buffer> {
@@ -148,6 +149,7 @@ async function* entries(input: ByteReader, archive: string, maxExtension: number
     const rest = dataSize - consumed;
     const got = await input.skip(rest + pad);
     if (got < rest) throw truncated(consumed + got);
+    if (got < rest + pad) throw new TarError(archive, 'truncated: the archive ends inside the padding after its data', { entry: header.name, offset });
   }
 }
 

@@ -36,5 +36,10 @@ export interface TarEntry {
   body: AsyncIterable<Buffer>;
 }
 
-/** What the writer needs: a name and type; everything else defaults (0, '', mode 0o644). */
-export type WriteHeader = Pick<TarHeader, 'name' | 'type'> & Partial<Omit<TarHeader, 'name' | 'type' | 'pax'>>;
+/**
+ * What the writer needs: a name and type; everything else defaults (0, '', mode 0o644).
+ * `pax` records are written through (atime, ctime, vendor keys), except those the writer
+ * derives from the fields; a PAX `mtime` that agrees with `mtime` keeps its exact text, so a
+ * header read and written again keeps nanoseconds a number cannot hold.
+ */
+export type WriteHeader = Pick<TarHeader, 'name' | 'type'> & Partial<Omit<TarHeader, 'name' | 'type'>>;

@@ -25,6 +25,9 @@ const FLAGS: Readonly<Record<TarEntryType, string>> = {
   fifo: '6',
 };
 
+/** PAX keys the writer computes from the header fields; given ones are not written through. */
+const DERIVED = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'mtime']);
+
 /** The end-of-archive marker: two zero blocks. */
 export function trailer(): Buffer {
   return Buffer.alloc(BLOCK * 2);
@@ -55,7 +58,11 @@ export function encodeHeader(h: WriteHeader, archive = 'tar'): Buffer {
   if (!encodeNumber(b, 116, 8, full.gid)) pax.push(['gid', Buffer.from(String(full.gid))]);
   if (!encodeNumber(b, 124, 12, size)) pax.push(['size', Buffer.from(String(size))]);
   const whole = Math.floor(full.mtime);
-  if (!encodeNumber(b, 136, 12, whole) || whole !== full.mtime) pax.push(['mtime', Buffer.from(formatTime(full.mtime))]);
+  const exact = full.pax?.get('mtime')?.toString('latin1');
+  const keepExact = exact !== undefined && /^-?\d+(\.\d+)?$/.test(exact) && Math.abs(Number(exact) - full.mtime) < 1e-6;
+  if (!encodeNumber(b, 136, 12, whole) || whole !== full.mtime || (keepExact && exact.includes('.'))) {
+    pax.push(['mtime', Buffer.from(keepExact ? exact : formatTime(full.mtime))]);
+  }
   b.write(FLAGS[full.type], 156, 1, 'latin1');
   b.write(full.linkname.slice(0, 100), 157, 100, 'utf8');
   b.write('ustar\0' + '00', 257, 8, 'latin1');
@@ -67,6 +74,9 @@ export function encodeHeader(h: WriteHeader, archive = 'tar'): Buffer {
   writeChecksum(b);
 
   for (const key of [...(full.xattrs?.keys() ?? [])].sort()) pax.push([`SCHILY.xattr.${key}`, full.xattrs!.get(key)!]);
+  for (const [key, value] of [...(full.pax ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!DERIVED.has(key) && !key.startsWith('SCHILY.xattr.') && !key.startsWith('GNU.sparse.')) pax.push([key, value]);
+  }
   if (pax.length === 0) return b;
   const records = Buffer.concat(pax.map(([k, v]) => paxRecord(k, v)));
   // Named as Go's archive/tar names it (dir/PaxHeaders.0/base); readers ignore the name.
