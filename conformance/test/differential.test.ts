@@ -180,6 +180,36 @@ const variants: Variant[] = [
     expect: /^prestart host ns\ncreateRuntime host ns\n\{"id":"diff-\d+","status":"creating","pid":N,/,
   },
   { name: 'uts, ipc, pid, mount but no network namespace', args: () => sh('ls /sys/class/net | grep -c lo'), edit: (c) => (c.linux!.namespaces = ns(c).filter((x) => x.type !== 'network')) },
+  // cgroups (v1 hierarchies on the development hosts): the container's own cgroup under /sys/fs/cgroup
+  {
+    name: 'memory limit and reservation seen in the container\'s cgroup',
+    args: () => sh('cd /sys/fs/cgroup/memory && cat memory.limit_in_bytes memory.soft_limit_in_bytes'),
+    edit: (c) => (c.linux!.resources = { ...c.linux!.resources, memory: { limit: 48 << 20, reservation: 16 << 20 } }),
+    expect: /^50331648\n16777216\n$/,
+  },
+  {
+    name: 'pids limit in pids.max, and the fork beyond it refused',
+    args: () => sh('cat /sys/fs/cgroup/pids/pids.max; sleep 100 & sleep 100 & echo forked'),
+    edit: (c) => (c.linux!.resources = { ...c.linux!.resources, pids: { limit: 2 } }),
+    expect: /^2\n/,
+  },
+  {
+    name: 'cpu shares, quota and period',
+    args: () => sh('cd /sys/fs/cgroup/cpu && cat cpu.shares cpu.cfs_quota_us cpu.cfs_period_us'),
+    edit: (c) => (c.linux!.resources = { ...c.linux!.resources, cpu: { shares: 256, quota: 30_000, period: 60_000 } }),
+    expect: /^256\n30000\n60000\n$/,
+  },
+  {
+    name: 'device cgroup: a bound node outside the allowed list cannot be opened',
+    args: () => sh('head -c 1 /dev/kmsg 2>&1; echo " $?"'),
+    edit: (c) => c.mounts!.push({ destination: '/dev/kmsg', type: 'bind', source: '/dev/kmsg', options: ['bind'] }),
+    expect: /Operation not permitted\n 1\n$/,
+  },
+  {
+    name: 'memory limit OOM-kills the process: 137',
+    args: () => ['tail', '/dev/zero'],
+    edit: (c) => (c.linux!.resources = { ...c.linux!.resources, memory: { limit: 16 << 20 } }),
+  },
 ];
 
 describe('berth-runtime matches runc', () => {
