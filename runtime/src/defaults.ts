@@ -59,9 +59,7 @@ export function defaultSpec(rootless = false): Spec {
 
 function seccomp(): NonNullable<NonNullable<Features['linux']>['seccomp']> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const f = (require('./seccomp') as typeof import('./seccomp')).seccompFeatures();
-  // The compiler knows SCMP_ACT_NOTIFY, but init cannot hand the listener over yet.
-  return { ...f, actions: f.actions.filter((a) => a !== 'SCMP_ACT_NOTIFY') };
+  return { ...(require('./seccomp') as typeof import('./seccomp')).seccompFeatures() };
 }
 
 /** `features`: what this build supports, and nothing it does not. */
@@ -72,7 +70,7 @@ export function features(): Features {
     hooks: [...HOOK_STAGES],
     mountOptions: [...Object.keys(MOUNT_FLAGS), ...Object.keys(MOUNT_PROPAGATION)].sort(),
     linux: {
-      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'],
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [...CAPABILITIES],
       // What berth implements (as runc reports what it was built with): the v1 and v2 managers,
       // rdma limits on both; no systemd D-Bus driver (a "slice:prefix:name" path maps to cgroupfs).

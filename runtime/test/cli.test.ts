@@ -15,9 +15,10 @@ describe('command line', () => {
     expect(r.code).toBe(0);
     const f = runtimeFeatures.parse(r.stdout, 'features');
     expect(f.hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
-    expect(f.linux?.namespaces).not.toContain('user');
+    expect(f.linux?.namespaces).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
     expect(f.linux?.seccomp?.enabled).toBe(true);
-    expect(f.linux?.seccomp?.actions).not.toContain('SCMP_ACT_NOTIFY');
+    expect(f.linux?.seccomp?.actions).toContain('SCMP_ACT_NOTIFY');
+    expect(f.linux?.mountExtensions?.idmap?.enabled).toBe(false);
     expect(f.linux?.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
   });
 

@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Spec } from '@berth/spec';
+import { Scratch, berth, runc, waitExit, type Result } from './helpers/bundle';
+
+let s: Scratch;
+let root: string;
+let runcRoot: string;
+let n = 0;
+
+beforeAll(async () => {
+  s = await Scratch.create();
+  // The container's root is an unprivileged host uid: the path to the rootfs must be
+  // searchable for it (the caller's job, as with runc).
+  fs.chmodSync(s.dir, 0o711);
+  root = s.stateRoot;
+  runcRoot = path.join(s.dir, 'runc-state');
+});
+afterEach(async () => {
+  for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) await berth(root, ['delete', '--force', id]);
+  for (const id of fs.existsSync(runcRoot) ? fs.readdirSync(runcRoot) : []) await runc(runcRoot, ['delete', '--force', id]);
+});
+afterAll(() => s.remove());
+
+const HOST_ID = 100000;
+
+/** A new user namespace mapping 0..65535 to HOST_ID.. (the usual subuid range). */
+function userNs(spec: Spec): void {
+  spec.linux!.namespaces!.push({ type: 'user' });
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
+}
+
+async function run(cli: typeof berth, args: string[], edit: (spec: Spec) => void): Promise<Result> {
+  const state = cli === berth ? root : runcRoot;
+  return cli(state, ['run', '--bundle', s.bundle(args, edit), `userns-${++n}`]);
+}
+
+describe('user namespaces', () => {
+  test('the init is root in a namespace with the configured maps; the host sees the mapped ids', async () => {
+    const id = `userns-${++n}`;
+    const pidFile = path.join(s.dir, `${id}.pid`);
+    const created = await berth(root, ['create', '--bundle', s.bundle(['sleep', '1000'], userNs), '--pid-file', pidFile, id]);
+    expect(created.stderr).toBe('');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', String(HOST_ID), '65536']);
+    expect(fs.readFileSync(`/proc/${pid}/gid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', String(HOST_ID), '65536']);
+    expect(fs.readlinkSync(`/proc/${pid}/ns/user`)).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
+    const uids = /^Uid:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1].split(/\s+/);
+    expect(uids).toEqual([String(HOST_ID), String(HOST_ID), String(HOST_ID), String(HOST_ID)]);
+    expect((await berth(root, ['start', id])).code).toBe(0);
+
+    // exec joins the user namespace first, then the others
+    const r = await berth(root, ['exec', id, 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map; readlink /proc/self/ns/user']);
+    expect(r.stderr).toBe('');
+    const [u, g, map, ns] = r.stdout.trim().split('\n');
+    expect([u, g]).toEqual(['0', '0']);
+    expect(map.trim().split(/\s+/)).toEqual(['0', String(HOST_ID), '65536']);
+    expect(ns).toBe(fs.readlinkSync(`/proc/${pid}/ns/user`));
+  });
+
+  test('the same view as runc on the same config', async () => {
+    const script = 'id; cat /proc/self/uid_map /proc/self/gid_map; grep -E "^Cap(Eff|Bnd)" /proc/self/status; stat -c "%u %g %n" / /dev/null /proc; touch /dev/shm/x && stat -c "%u %g" /dev/shm/x';
+    const ours = await run(berth, ['sh', '-c', script], userNs);
+    const theirs = await run(runc, ['sh', '-c', script], userNs);
+    expect(ours.stderr).toBe(theirs.stderr);
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(ours.code).toBe(theirs.code);
+    expect(ours.stdout).toContain('uid=0(root) gid=0(root)');
+  });
+
+  test('`spec --rootless` writes a config that runs, mapping the caller', async () => {
+    const dir = path.join(s.dir, `rootless-${++n}`);
+    fs.mkdirSync(dir);
+    expect((await berth(root, ['spec', '--rootless', '--bundle', dir])).code).toBe(0);
+    const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Spec;
+    expect(spec.linux!.uidMappings).toEqual([{ containerID: 0, hostID: process.getuid!(), size: 1 }]);
+    spec.process!.terminal = false;
+    spec.process!.args = ['sh', '-c', 'id -u; cat /proc/self/uid_map'];
+    spec.root = { path: s.rootfs, readonly: true };
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+    const r = await berth(root, ['run', '--bundle', dir, `rootless-${n}`]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')[0]).toBe('0');
+    expect(r.stdout.trim().split('\n')[1].trim().split(/\s+/)).toEqual(['0', String(process.getuid!()), '1']);
+  });
+
+  test('joins a user namespace by path', async () => {
+    const first = `userns-${++n}`;
+    const pidFile = path.join(s.dir, `${first}.pid`);
+    expect((await berth(root, ['create', '--bundle', s.bundle(['sleep', '1000'], userNs), '--pid-file', pidFile, first])).stderr).toBe('');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const r = await run(berth, ['sh', '-c', 'id -u; cat /proc/self/uid_map'], (spec) => {
+      spec.linux!.namespaces!.push({ type: 'user', path: `/proc/${pid}/ns/user` });
+      spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'network' ? { type: 'network', path: `/proc/${pid}/ns/net` } : ns));
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')[1].trim().split(/\s+/)).toEqual(['0', String(HOST_ID), '65536']);
+    waitExit(pid, 0);
+  });
+
+  test('bad mappings are refused naming the field', async () => {
+    const cases: [(spec: Spec) => void, string][] = [
+      [(spec) => { userNs(spec); delete spec.linux!.uidMappings; }, '$.linux.uidMappings: a new user namespace needs uid mappings'],
+      [(spec) => { userNs(spec); spec.linux!.gidMappings = [{ containerID: 1, hostID: HOST_ID, size: 10 }]; }, '$.linux.gidMappings: user namespaces enabled, but no root user mapping found in config'],
+      [(spec) => { spec.linux!.uidMappings = [{ containerID: 0, hostID: HOST_ID, size: 1 }]; }, '$.linux.uidMappings: id mappings need a new user namespace'],
+      [(spec) => { userNs(spec); spec.linux!.uidMappings!.push({ containerID: 10, hostID: 0, size: 1 }); }, '$.linux.uidMappings[1]: overlaps $.linux.uidMappings[0]'],
+      [(spec) => { spec.mounts!.push({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }); }, '$.mounts[7].uidMappings: idmapped mounts are not supported'],
+    ];
+    for (const [edit, message] of cases) {
+      const r = await run(berth, ['true'], edit);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(message);
+    }
+    expect(fs.readdirSync(root)).toEqual([]);
+  });
+});
