@@ -113,4 +113,54 @@ describe('docker --runtime berth', () => {
     const r = await docker('run', '--rm', '-t', '--runtime', 'berth', IMAGE, 'sh', '-c', 'tty; echo hi');
     expect(r).toMatchObject({ code: 0, stdout: '/dev/pts/0\r\nhi\r\n' });
   });
+
+  test('--memory and --pids-limit land in the cgroup dockerd names; pause, unpause, update, stats', async () => {
+    const inside = await docker('run', '--rm', '--runtime', 'berth', '--memory', '64m', IMAGE, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes');
+    expect(inside).toMatchObject({ code: 0, stdout: `${64 << 20}\n` });
+
+    const id = (await docker('run', '-d', '--runtime', 'berth', '--memory', '64m', '--pids-limit', '10', IMAGE, 'sleep', '1000')).stdout.trim();
+    // dockerd's cgroupfs driver sends cgroupsPath /docker/<id>
+    const cg = (c: string, file: string) => fs.readFileSync(path.join('/sys/fs/cgroup', c, 'docker', id, file), 'utf8').trim();
+    expect(cg('memory', 'memory.limit_in_bytes')).toBe(String(64 << 20));
+    expect(cg('pids', 'pids.max')).toBe('10');
+    expect((await docker('inspect', '-f', '{{.HostConfig.Memory}}', id)).stdout).toBe(`${64 << 20}\n`);
+
+    expect((await docker('pause', id)).code).toBe(0);
+    expect(cg('freezer', 'freezer.state')).toBe('FROZEN');
+    expect((await docker('inspect', '-f', '{{.State.Status}} {{.State.Paused}}', id)).stdout).toBe('paused true\n');
+    expect((await docker('unpause', id)).code).toBe(0);
+    expect(cg('freezer', 'freezer.state')).toBe('THAWED');
+
+    // containerd's shim sends `update --resources -`
+    const up = await docker('update', '--cpus', '0.5', '--pids-limit', '20', id);
+    expect(up.stderr).toBe('');
+    expect(cg('cpu', 'cpu.cfs_quota_us')).toBe('50000');
+    expect(cg('pids', 'pids.max')).toBe('20');
+
+    const stats = await docker('stats', '--no-stream', '--format', '{{.MemUsage}}', id);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/ \/ 64MiB\n$/);
+    expect((await docker('rm', '-f', id)).code).toBe(0);
+    expect(fs.existsSync(path.join('/sys/fs/cgroup/memory/docker', id))).toBe(false);
+  });
+
+  test('a process over --memory is OOM-killed: exit 137 and OOMKilled', async () => {
+    const r = await docker('run', '--runtime', 'berth', '--memory', '32m', IMAGE, 'tail', '/dev/zero');
+    expect(r.code).toBe(137);
+    const id = (await docker('ps', '-lq')).stdout.trim();
+    expect((await docker('inspect', '-f', '{{.State.ExitCode}} {{.State.OOMKilled}}', id)).stdout).toBe('137 true\n');
+    expect((await docker('rm', id)).code).toBe(0);
+  });
+
+  test('docker exec, with and without -t: in the container, its status passed on', async () => {
+    const id = (await docker('run', '-d', '--runtime', 'berth', '--hostname', 'box', IMAGE, 'sleep', '1000')).stdout.trim();
+    const pid = Number((await docker('inspect', '-f', '{{.State.Pid}}', id)).stdout);
+    // containerd's shim: exec --process FILE --detach --pid-file FILE ID
+    const r = await docker('exec', id, 'sh', '-c', 'hostname; cat /proc/1/cmdline; echo; readlink /proc/self/ns/pid');
+    expect(r).toMatchObject({ code: 0, stdout: `box\nsleep\x001000\x00\n${fs.readlinkSync(`/proc/${pid}/ns/pid`)}\n` });
+    expect((await docker('exec', id, 'sh', '-c', 'exit 3')).code).toBe(3);
+    const t = await docker('exec', '-t', id, 'sh', '-c', 'tty; echo hi');
+    expect(t).toMatchObject({ code: 0, stdout: '/dev/pts/0\r\nhi\r\n' });
+    expect((await docker('rm', '-f', id)).code).toBe(0);
+  });
 });
