@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
 import { acceptRecvFd, closeFd, unixListen } from '@berth/sys';
-import { Scratch, berth, runc, waitExit, type Result } from './helpers/bundle';
+import { CLI_ENTRY, Scratch, berth, runc, waitExit, type Result } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -55,6 +56,8 @@ describe('exec', () => {
     expect(netNs).toBe(fs.readlinkSync(`/proc/${pid}/ns/net`));
     expect(capEff.split(/\s+/)[1]).toBe(status(pid, 'CapEff'));
     expect(busybox).toBe('/bin/busybox');
+    // and its cgroups (no cgroup namespace here: the paths read as the host's)
+    expect((await execIn(id, ['cat /proc/self/cgroup'])).stdout).toBe(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
   });
 
   test('passes the exit status through, 128+N for a signal; a missing command exits 255', async () => {
@@ -149,5 +152,42 @@ describe('exec', () => {
       expect(ours.stdout).toBe(theirs.stdout);
       expect(ours.code).toBe(theirs.code);
     }
+  });
+  test('a paused container is refused unless --ignore-paused', async () => {
+    const { id } = await running();
+    expect((await berth(root, ['pause', id])).code).toBe(0);
+    const r = await execIn(id, ['echo no']);
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain('cannot exec in a paused container (use --ignore-paused to override)');
+    // accepted: the process joins the frozen cgroup and runs once the container resumes
+    const ignoring = execIn(id, ['--ignore-paused', 'echo yes']);
+    const saved = JSON.parse(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8')) as { cgroupPaths: Record<string, string> };
+    const procs = path.join(Object.values(saved.cgroupPaths)[0], 'cgroup.procs');
+    for (let i = 0; fs.readFileSync(procs, 'utf8').trim().split('\n').length < 2; i++) {
+      if (i > 1_000_000) throw new Error('the exec\'d process never joined the container\'s cgroup');
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await berth(root, ['resume', id])).code).toBe(0);
+    expect(await ignoring).toMatchObject({ code: 0, stdout: 'yes\n', stderr: '' });
+  });
+
+  test('in the foreground, signals to exec reach the process', async () => {
+    const { id } = await running();
+    const pidFile = path.join(s.dir, `fg-${n}.pid`);
+    const out = path.join(s.dir, `fg-${n}.out`);
+    const fd = fs.openSync(out, 'w');
+    const child = spawn(process.execPath, [CLI_ENTRY, '--root', root, 'exec', '--pid-file', pidFile, id, 'sh', '-c', 'trap "echo got TERM; exit 42" TERM; sleep 1000 & wait'], { stdio: ['ignore', fd, fd] });
+    fs.closeSync(fd);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // the trap is installed once sh has a SIGTERM handler (SigCgt bit 15)
+    for (let i = 0; ; i++) {
+      const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : 0;
+      if (pid > 0 && (BigInt(`0x${status(pid, 'SigCgt')}`) >> 14n) & 1n) break;
+      if (i > 100_000) throw new Error('the trap was never installed');
+      await new Promise((r) => setImmediate(r));
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(42);
+    expect(fs.readFileSync(out, 'utf8')).toBe('got TERM\n');
   });
 });

@@ -115,3 +115,40 @@ describe('user namespaces', () => {
     expect(fs.readdirSync(root)).toEqual([]);
   });
 });
+
+describe('time namespaces', () => {
+  const YEAR = 365 * 86400;
+  const timeNs = (spec: Spec) => {
+    spec.linux!.namespaces!.push({ type: 'time' });
+    spec.linux!.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: YEAR, nanosecs: 5 } };
+  };
+
+  test('linux.timeOffsets shift the container\'s clocks; exec joins the same namespace', async () => {
+    const id = `time-${++n}`;
+    const pidFile = path.join(s.dir, `${id}.pid`);
+    expect((await berth(root, ['create', '--bundle', s.bundle(['sleep', '1000'], timeNs), '--pid-file', pidFile, id])).stderr).toBe('');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const offsets = fs.readFileSync(`/proc/${pid}/timens_offsets`, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/));
+    expect(offsets).toEqual([['monotonic', '86400', '0'], ['boottime', String(YEAR), '5']]);
+    expect((await berth(root, ['start', id])).code).toBe(0);
+    const r = await berth(root, ['exec', id, 'cat', '/proc/uptime']);
+    expect(r.stderr).toBe('');
+    const hostUptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    expect(Number(r.stdout.split(' ')[0]) - hostUptime).toBeGreaterThan(YEAR - 60);
+    expect(fs.readlinkSync(`/proc/${pid}/ns/time`)).not.toBe(fs.readlinkSync('/proc/self/ns/time'));
+  });
+
+  test('offsets without a time namespace, or for an unknown clock, are refused naming the field', async () => {
+    const without = await run(berth, ['true'], (spec) => {
+      spec.linux!.timeOffsets = { monotonic: { secs: 1 } };
+    });
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('$.linux.timeOffsets: offsets need a new time namespace');
+    const unknown = await run(berth, ['true'], (spec) => {
+      timeNs(spec);
+      spec.linux!.timeOffsets = { realtime: { secs: 1 } };
+    });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('$.linux.timeOffsets.realtime: unknown clock');
+  });
+});
