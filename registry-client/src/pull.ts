@@ -1,4 +1,4 @@
-import { parseDockerRef, type ImageReference, type ImagePlatform } from '@berth/spec';
+import { isNonDistributableLayer, parseDockerRef, type ImageReference, type ImagePlatform } from '@berth/spec';
 import type { ContentSink } from './content';
 import { AuthError, RegistryError, UnsupportedManifestError } from './errors';
 import { OciLayout, CONTAINERD_NAME } from './oci-layout';
@@ -21,6 +21,11 @@ export interface PullOptions {
   allPlatforms?: boolean;
   /** Blobs fetched at once (default 4). */
   concurrency?: number;
+  /**
+   * Also fetch non-distributable (foreign) layers. By default they are not fetched, as
+   * skopeo and containerd do: the manifest keeps their descriptors (and `urls`).
+   */
+  nonDistributable?: boolean;
   onProgress?: ProgressListener;
 }
 
@@ -66,7 +71,9 @@ export async function pullImage(
 
   const blobs = new Map<string, Descriptor>();
   for (const { manifest } of manifests) {
-    for (const d of [manifest.config, ...manifest.layers]) blobs.set(d.digest, d);
+    for (const d of [manifest.config, ...manifest.layers]) {
+      if (options.nonDistributable || !isNonDistributableLayer(d.mediaType)) blobs.set(d.digest, d);
+    }
   }
   const todo: Descriptor[] = [];
   for (const d of blobs.values()) {

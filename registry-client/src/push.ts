@@ -1,4 +1,4 @@
-import { parseDockerRef, type ImageReference } from '@berth/spec';
+import { isNonDistributableLayer, parseDockerRef, type ImageReference } from '@berth/spec';
 import type { ContentSource } from './content';
 import { RegistryError, UnsupportedManifestError } from './errors';
 import { Gate } from './gate';
@@ -70,8 +70,9 @@ async function pushTree(
     throw new UnsupportedManifestError(`${what}: cannot push media type "${desc.mediaType}"`);
   }
   const manifest = JSON.parse(bytes.toString('utf8')) as ImageManifest;
+  // Non-distributable (foreign) layers are never uploaded: the manifest points at their urls.
   const blobs = [manifest.config, ...manifest.layers].filter(
-    (d, i, all) => all.findIndex((o) => o.digest === d.digest) === i,
+    (d, i, all) => all.findIndex((o) => o.digest === d.digest) === i && !isNonDistributableLayer(d.mediaType),
   );
   // Biggest first, so the long transfers start early. At most `concurrency`
   // blobs send bytes at once; twice as many may run their HEAD and open their

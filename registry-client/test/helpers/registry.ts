@@ -14,6 +14,8 @@ export interface RegistryOptions {
   tls?: TestCerts;
   /** With tls: require client certificates signed by the test CA. */
   clientAuth?: boolean;
+  /** Regexes of foreign-layer `urls` the registry accepts in manifests (distribution's validation.manifests.urls.allow). */
+  allowUrls?: string[];
 }
 
 export interface TestRegistry {
@@ -67,6 +69,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       `    issuer: ${t.issuer}`,
       `    rootcertbundle: ${t.certs.tokenCertFile}`,
     );
+  }
+  if (options.allowUrls) {
+    lines.push('validation:', '  manifests:', '    urls:', '      allow:', ...options.allowUrls.map((r) => `        - ${JSON.stringify(r)}`));
   }
   const config = path.join(dir, 'config.yml');
   await fs.writeFile(config, lines.join('\n') + '\n');
