@@ -273,11 +273,10 @@ export class Runtime {
     const state = this.dirs.load(id);
     const status = statusOf(this.dirs, state);
     if (status === 'stopped') throw new ContainerNotRunningError(id);
-    const cgroup = cgroupOf(state);
-    if (all && cgroup) {
+    if (all && state.cgroupPaths !== undefined) {
       // Every process in the cgroup, with or without a pid namespace of its own
       // (v1: frozen while signalled so nothing forks in between; v2: cgroup.kill).
-      await cgroup.killAll(signal);
+      await cgroupOf(state)?.killAll(signal);
       return;
     }
     if (all && state.ownPidNs) {
@@ -292,7 +291,7 @@ export class Runtime {
     }
     this.signalInit(state, signal);
     // As runc: a frozen task cannot act on SIGKILL, so a paused container is thawed for it.
-    if (status === 'paused' && signal === os.constants.signals.SIGKILL) await cgroup?.thaw();
+    if (status === 'paused' && signal === os.constants.signals.SIGKILL) await cgroupOf(state)?.thaw();
   }
 
   /** Signals exactly the container's first process: through a pidfd checked against the start time. */
@@ -336,9 +335,8 @@ export class Runtime {
     if ((status === 'running' || status === 'paused') && !force) {
       throw new ContainerStateError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
-    const cgroup = cgroupOf(state);
     // A paused container's init cannot die until thawed: the cgroup's killAll thaws it.
-    if (status === 'paused') await cgroup?.killAll('SIGKILL');
+    if (status === 'paused') await cgroupOf(state)?.killAll('SIGKILL');
     if (status !== 'stopped') this.killAndWait(state);
     await this.removeContainer(id, state);
   }
@@ -356,11 +354,10 @@ export class Runtime {
         // no state.json: only the directory is left
       }
     }
-    const cgroup = saved && cgroupOf(saved);
-    if (cgroup) {
+    if (saved?.cgroupPaths !== undefined) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { destroyCgroup } = require('./cgroups/container') as typeof import('./cgroups/container');
-      await destroyCgroup(cgroup);
+      const { removeContainerCgroup } = require('./cgroups/cleanup') as typeof import('./cgroups/cleanup');
+      await removeContainerCgroup(saved.cgroupPaths);
     }
     const later = saved && laterHooks(this.dirs.dir(id));
     this.dirs.remove(id);
