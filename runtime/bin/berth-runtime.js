@@ -4,10 +4,17 @@
 // more than runc's whole call), and berth-runtime makes no TLS connections. Shims exec this file
 // directly, so they get the shebang; the container's and the hooks' environments come from
 // config.json, never from ours. (`env -S` needs coreutils >= 8.30.)
+const path = require('node:path');
+
 // The compiled CLI: `npm run build` (tsc -b) makes runtime/dist.
+const dist = path.join(__dirname, '..', 'dist');
+// Load @berth/spec (all but its errors) and @berth/sys on first use only: see defer.js.
+const { defer } = require('./defer');
+defer('@berth/spec', dist, 'errors.js');
+defer('@berth/sys', dist);
 let cli;
 try {
-  cli = require('../dist/cli/main.js');
+  cli = require(path.join(dist, 'cli', 'main.js'));
 } catch (err) {
   if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
     process.stderr.write('berth-runtime is not built: run `npm run build` in the repository root\n');

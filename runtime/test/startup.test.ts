@@ -65,3 +65,40 @@ test("the bin's shebang starts node without NODE_EXTRA_CA_CERTS (Node parses tha
   const out = execFileSync(probe, ['--root', '/r', 'state', 'a b'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', KEEP: 'kept' }, encoding: 'utf8' });
   expect(JSON.parse(out)).toEqual([null, 'kept', ['--root', '/r', 'state', 'a b']]);
 });
+
+describe('the bin defers packages to their first use (bin/defer.js)', () => {
+  // A fixture package whose index re-exports a light errors module and a heavy one that
+  // records its loading; a child node process runs the scenario as the bin would.
+  function run(script: string): unknown {
+    const pkg = path.join(root, 'node_modules', 'pkg');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), '{"name":"pkg","main":"index.js"}');
+    fs.writeFileSync(path.join(pkg, 'errors.js'), 'class E extends Error {}\nexports.E = E;\n');
+    fs.writeFileSync(path.join(pkg, 'heavy.js'), 'globalThis.heavyLoads = (globalThis.heavyLoads ?? 0) + 1;\nexports.answer = 42;\n');
+    fs.writeFileSync(path.join(pkg, 'index.js'), 'Object.assign(exports, require("./errors"), require("./heavy"));\n');
+    const defer = path.join(__dirname, '..', 'bin', 'defer.js');
+    const code = `const { defer } = require(${JSON.stringify(defer)});\nconst out = (v) => process.stdout.write(JSON.stringify(v));\n${script}`;
+    return JSON.parse(execFileSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' }));
+  }
+
+  test('eager names come without loading the index; the first other name loads it once', () => {
+    expect(
+      run(`
+        const deferred = defer('pkg', process.cwd(), 'errors.js');
+        const pkg = require('pkg');
+        const E = pkg.E;
+        const before = globalThis.heavyLoads ?? 0;
+        const answer = pkg.answer;
+        const real = require('pkg');
+        out({ deferred, before, answer, after: globalThis.heavyLoads, same: real.E === E && new E() instanceof real.E,
+              keys: Object.keys(pkg).sort(), has: 'answer' in pkg, spread: { ...pkg }.answer, again: require('pkg').answer });
+      `),
+    ).toEqual({ deferred: true, before: 0, answer: 42, after: 1, same: true, keys: ['E', 'answer'], has: true, spread: 42, again: 42 });
+  });
+
+  test('a package that cannot be resolved, or has no such eager file, loads as usual', () => {
+    expect(
+      run(`out([defer('nope', process.cwd()), defer('pkg', process.cwd(), 'missing.js'), require('pkg').answer, globalThis.heavyLoads]);`),
+    ).toEqual([false, false, 42, 1]);
+  });
+});
