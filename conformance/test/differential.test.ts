@@ -210,7 +210,33 @@ const variants: Variant[] = [
     args: () => ['tail', '/dev/zero'],
     edit: (c) => (c.linux!.resources = { ...c.linux!.resources, memory: { limit: 16 << 20 } }),
   },
+  // user namespaces: the container's root is host uid 100000
+  {
+    name: 'user namespace with a 65536-id range',
+    args: () => sh('id; cat /proc/self/uid_map /proc/self/gid_map; grep -E "^Cap(Eff|Bnd)" /proc/self/status; stat -c "%u %g %n" / /proc /dev/null; touch /dev/shm/x && stat -c "%u %g" /dev/shm/x'),
+    edit: userNamespace(),
+    expect: /^uid=0\(root\) gid=0\(root\)\n\s+0\s+100000\s+65536\n/,
+  },
+  {
+    name: 'user namespace, a non-root user inside',
+    args: () => sh('id; grep -E "^(Uid|Gid)" /proc/self/status'),
+    edit: (c) => {
+      userNamespace()(c);
+      c.process!.user = { uid: 1000, gid: 1000, additionalGids: [5] };
+    },
+    expect: /^uid=1000 gid=1000 groups=5\nUid:\t1000\t/,
+  },
 ];
+
+/** A new user namespace mapping 0..65535 to 100000..; the rootfs path must be searchable by that uid. */
+function userNamespace(): (c: Spec) => void {
+  return (c) => {
+    fs.chmodSync(s.dir, 0o711);
+    ns(c).push({ type: 'user' });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  };
+}
 
 describe('berth-runtime matches runc', () => {
   test.each(variants.map((v) => [v.name, v] as const))('%s', async (_name, v) => {
