@@ -30,7 +30,7 @@ Global options:
   --version, -v         print the version
   --help, -h            print this help
 
-Commands: create start state kill delete run list ps spec features
+Commands: create start state kill delete run list ps spec features update events pause resume exec
 Run "berth-runtime COMMAND --help" for a command's options.
 `;
 
@@ -112,7 +112,7 @@ export async function main(argv: string[]): Promise<void> {
       if (!runtime) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { Runtime } = require('../runtime') as typeof import('../runtime');
-        runtime = new Runtime({ root: globals.root, log });
+        runtime = new Runtime({ root: globals.root, log, systemdCgroup: globals.systemdCgroup });
       }
       return runtime;
     };
