@@ -12,7 +12,10 @@ import * as path from 'node:path';
 import { EXIT_BERTH_ERROR, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, ExecError, RunError } from './errors';
 
 export interface Executor {
-  /** Runs the bundle in the foreground; resolves to the exit status. */
+  /**
+   * Runs the bundle in the foreground; resolves to the exit status. `stdin`
+   * false gives the container /dev/null (no -i, no -t).
+   */
   run(id: string, bundle: string, stdin: boolean): Promise<number>;
   /** SIGKILLs the container if it is running (a second Ctrl-C). */
   killHard(id: string): void;

@@ -84,7 +84,7 @@ export async function mkdirInRoot(root: string, inner: string): Promise<void> {
     }
     const st = await fs.lstat(cur);
     if (!st.isDirectory()) {
-      throw new RunError('ERR_BERTH_RUN_WORKDIR', `working directory ${inner}: ${path.posix.join('/', rel)} is not a directory in the image`);
+      throw new RunError('ERR_BERTH_RUN_WORKDIR', `working directory ${inner}: ${path.posix.join('/', path.relative(root, cur))} is not a directory in the image`);
     }
   }
 }

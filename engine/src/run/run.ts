@@ -162,7 +162,9 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
     guard.id = id;
     record = { ...record, state: 'running' };
     await writeRecord(store, record);
-    status = await executor.run(id, bundle, req.interactive);
+    // With -t the container's stdio is the terminal; berth's stdin only feeds it. (Detaching
+    // stdin there aborts Node at exit when it started on a pipe, so -t without -i still feeds it.)
+    status = await executor.run(id, bundle, req.interactive || req.tty);
     return status;
   } finally {
     guard.remove();
