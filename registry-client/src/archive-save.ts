@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { parseDockerRef, type DockerRepositories, type DockerSaveManifest } from '@berth/spec';
+import { isNonDistributableLayer, parseDockerRef, type Digest, type DockerDescriptor, type DockerRepositories, type DockerSaveManifest } from '@berth/spec';
 import type { ContentSource } from './content';
 import { ArchiveError } from './errors';
 import { CONTAINERD_NAME, REF_NAME } from './oci-layout';
@@ -89,6 +89,7 @@ async function writeArchive(images: readonly SaveImage[], out: Writable): Promis
           Config: blobName(manifest.config.digest),
           RepoTags: repoTag ? [repoTag] : null,
           Layers: manifest.layers.map((l) => blobName(l.digest)),
+          ...layerSources(manifest, await image.source.readBlob(manifest.config.digest)),
         });
       }
       const topLayer = manifest.layers.at(-1);
@@ -115,7 +116,24 @@ async function addImage(
 ): Promise<ImageManifest> {
   const manifest = JSON.parse(bytes.toString('utf8')) as ImageManifest;
   await addBlob(source, manifest.config.digest, await source.readBlob(manifest.config.digest));
-  for (const layer of manifest.layers) await addBlob(source, layer.digest);
+  for (const layer of manifest.layers) {
+    // A non-distributable layer that was never fetched stays out; its descriptor (with urls) is in the manifest.
+    if (isNonDistributableLayer(layer.mediaType) && !(await source.blobSize(layer.digest).then(() => true, () => false))) continue;
+    await addBlob(source, layer.digest);
+  }
   await addBlob(source, desc.digest, bytes);
   return manifest;
+}
+
+/** Docker's `LayerSources`: the descriptors of foreign layers, keyed by diffID, so `docker load` keeps them. */
+function layerSources(manifest: ImageManifest, configBytes: Buffer): { LayerSources?: Record<string, DockerDescriptor> } {
+  const foreign = manifest.layers.map((l, i) => [i, l] as const).filter(([, l]) => isNonDistributableLayer(l.mediaType));
+  if (foreign.length === 0) return {};
+  const diffIds = (JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
+  const sources: Record<string, DockerDescriptor> = {};
+  for (const [i, l] of foreign) {
+    const id = diffIds[i];
+    if (id) sources[id] = { mediaType: l.mediaType, digest: l.digest as Digest, size: l.size, ...(l.urls ? { urls: l.urls } : {}) };
+  }
+  return { LayerSources: sources };
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { layerCompression } from '@berth/spec';
+import { isNonDistributableLayer, layerCompression } from '@berth/spec';
 import { ArchiveError, DigestMismatchError } from './errors';
 import { zstdDecompress } from './tar';
 import { isIndexMediaType, isManifestMediaType, type Descriptor } from './types';
@@ -68,7 +68,7 @@ export async function sniffCompression(file: string): Promise<'none' | 'gzip' | 
   }
 }
 
-function diffIds(config: Buffer, what: string): string[] {
+export function diffIds(config: Buffer, what: string): string[] {
   let parsed: { rootfs?: { diff_ids?: unknown } };
   try {
     parsed = JSON.parse(config.toString('utf8')) as typeof parsed;
@@ -82,8 +82,12 @@ function diffIds(config: Buffer, what: string): string[] {
   return ids as string[];
 }
 
+/**
+ * Checks each layer's diffID against the config. A layer without a file is a
+ * non-distributable one the archive does not carry (its descriptor and urls stay).
+ */
 export async function checkLayers(
-  layers: { file: string; desc: Descriptor }[],
+  layers: { file?: string; desc: Descriptor }[],
   config: Buffer,
   what: string,
 ): Promise<void> {
@@ -92,6 +96,10 @@ export async function checkLayers(
     throw new ArchiveError(`${what}: config lists ${ids.length} diff_ids but the image has ${layers.length} layers`);
   }
   for (const [i, layer] of layers.entries()) {
+    if (layer.file === undefined) {
+      if (isNonDistributableLayer(layer.desc.mediaType)) continue;
+      throw new ArchiveError(`${what}: layer ${i} (${layer.desc.digest}) is missing from the archive`);
+    }
     const declared = layerCompression(layer.desc.mediaType);
     const compression = declared ?? (await sniffCompression(layer.file));
     const actual = await diffIdOf(layer.file, compression, `${what} layer ${i} (${layer.desc.digest})`);

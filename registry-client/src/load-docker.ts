@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
-import { DockerMediaType, decodeDockerRepositories, decodeDockerSaveManifest, parseDockerRef, type DockerLegacyLayerJson } from '@berth/spec';
+import { DockerMediaType, isNonDistributableLayer, decodeDockerRepositories, decodeDockerSaveManifest, parseDockerRef, type DockerLegacyLayerJson } from '@berth/spec';
 import { digestOf, digestAlgorithm } from './digest';
 import { ArchiveError, DigestMismatchError } from './errors';
 import { resolveEntry, type ExtractedTree } from './tar';
 import { type Descriptor } from './types';
-import { checkLayers, diffIdOf, hashFile, sniffCompression, type LoadedImage, type Staged, type StagedImages } from './load-common';
+import { checkLayers, diffIdOf, diffIds, hashFile, sniffCompression, type LoadedImage, type Staged, type StagedImages } from './load-common';
 
 /** Checks a `docker save` archive and builds Docker schema 2 manifests for its images. */
 export async function stageDocker(tree: ExtractedTree, label: string): Promise<StagedImages> {
@@ -16,16 +16,26 @@ export async function stageDocker(tree: ExtractedTree, label: string): Promise<S
     const configBytes = await fs.readFile(resolveEntry(tree, entry.Config, label));
     const configDigest = digestOf(configBytes);
     checkNamedDigest(entry.Config, configDigest, `${what}.Config`);
-    const layers: { file: string; desc: Descriptor }[] = [];
-    for (const layerPath of entry.Layers) {
+    const ids = diffIds(configBytes, what);
+    // `checks` verifies diffIDs; `layers` is what the manifest lists and what is stored.
+    const checks: { file?: string; desc: Descriptor }[] = [];
+    const layers: { file?: string; desc: Descriptor }[] = [];
+    for (const [i, layerPath] of entry.Layers.entries()) {
+      const foreign = entry.LayerSources?.[ids[i] ?? ''];
+      if (foreign && isNonDistributableLayer(foreign.mediaType)) {
+        const staged = await stageForeign(tree, layerPath, foreign, label);
+        checks.push(staged.check);
+        layers.push(staged.layer);
+        continue;
+      }
       const file = resolveEntry(tree, layerPath, label);
       const { digest, size } = await hashFile(file);
       checkNamedDigest(layerPath, digest, `${what} layer ${layerPath}`);
-      const compression = await sniffCompression(file);
-      const mediaType = { none: DockerMediaType.Layer, gzip: DockerMediaType.LayerGzip, zstd: DockerMediaType.LayerZstd }[compression];
-      layers.push({ file, desc: { mediaType, digest, size } });
+      const layer = { file, desc: { mediaType: await mediaTypeOf(file), digest, size } };
+      checks.push(layer);
+      layers.push(layer);
     }
-    await checkLayers(layers, configBytes, what);
+    await checkLayers(checks, configBytes, what);
     const manifest = {
       schemaVersion: 2,
       mediaType: DockerMediaType.Manifest,
@@ -35,11 +45,38 @@ export async function stageDocker(tree: ExtractedTree, label: string): Promise<S
     const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 3));
     const desc: Descriptor = { mediaType: DockerMediaType.Manifest, digest: digestOf(manifestBytes), size: manifestBytes.length };
     blobs.set(configDigest, { desc: manifest.config, bytes: configBytes });
-    for (const l of layers) blobs.set(l.desc.digest, l);
+    for (const l of layers) if (l.file !== undefined) blobs.set(l.desc.digest, l);
     blobs.set(desc.digest, { desc, bytes: manifestBytes });
     images.push({ names: (entry.RepoTags ?? []).map((t) => parseDockerRef(t).toString()), descriptor: desc });
   }
   return { blobs, images };
+}
+
+async function mediaTypeOf(file: string): Promise<string> {
+  return { none: DockerMediaType.Layer, gzip: DockerMediaType.LayerGzip, zstd: DockerMediaType.LayerZstd }[await sniffCompression(file)];
+}
+
+/**
+ * A foreign layer named in `LayerSources`: the manifest lists its descriptor (with urls). Its
+ * file, when the archive has one, is either that blob (berth's save) or the uncompressed tar
+ * (docker save): the first is stored, the second only checked against the diffID.
+ */
+async function stageForeign(
+  tree: ExtractedTree,
+  layerPath: string,
+  foreign: Descriptor,
+  label: string,
+): Promise<{ check: { file?: string; desc: Descriptor }; layer: { file?: string; desc: Descriptor } }> {
+  const desc: Descriptor = { mediaType: foreign.mediaType, digest: foreign.digest, size: foreign.size, ...(foreign.urls ? { urls: foreign.urls } : {}) };
+  let file: string | undefined;
+  try {
+    file = resolveEntry(tree, layerPath, label);
+  } catch {
+    return { check: { desc }, layer: { desc } };
+  }
+  const { digest, size } = await hashFile(file, desc.digest);
+  if (digest === desc.digest && size === desc.size) return { check: { file, desc }, layer: { file, desc } };
+  return { check: { file, desc: { mediaType: await mediaTypeOf(file), digest, size } }, layer: { desc } };
 }
 
 /** `blobs/sha256/<hex>` and `<hex>.json` name their content: the name must match. */

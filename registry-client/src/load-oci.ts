@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { parseDockerRef } from '@berth/spec';
+import { isNonDistributableLayer, parseDockerRef } from '@berth/spec';
 import { checkDigest } from './digest';
 import { ArchiveError, DigestMismatchError, SizeMismatchError } from './errors';
 import { CONTAINERD_NAME, REF_NAME } from './oci-layout';
@@ -47,8 +47,12 @@ export async function stageOci(tree: ExtractedTree, label: string): Promise<Stag
     const bytes = await fs.readFile(await stageBlob(desc, 'manifest'));
     const manifest = parseImageManifest(bytes, desc.mediaType, `${label}: manifest ${desc.digest}`);
     const configFile = await stageBlob(manifest.config, 'config');
-    const layers = [];
-    for (const layer of manifest.layers) layers.push({ desc: layer, file: await stageBlob(layer, 'layer') });
+    const layers: { desc: Descriptor; file?: string }[] = [];
+    for (const layer of manifest.layers) {
+      // A non-distributable layer the archive does not carry keeps its descriptor (urls), as skopeo leaves it.
+      if (isNonDistributableLayer(layer.mediaType) && !hasBlob(layer.digest)) layers.push({ desc: layer });
+      else layers.push({ desc: layer, file: await stageBlob(layer, 'layer') });
+    }
     await checkLayers(layers, await fs.readFile(configFile), `${label}: image ${desc.digest}`);
   };
 
