@@ -111,6 +111,17 @@ describeV1('resources on real containers', () => {
     }
   });
 
+  test('a cgroup that already holds processes is refused and left as it was', async () => {
+    const first = s.bundle(['sleep', '1000'], (spec) => cg.place(spec, 'shared'));
+    expect((await berth(root, ['run', '-d', '--bundle', first, 'one'])).code).toBe(0);
+    const r = await berth(root, ['create', '--bundle', first, 'two']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/already has 1 process\(es\) in it; a container needs a cgroup of its own/);
+    expect(fs.existsSync(path.join(root, 'two'))).toBe(false);
+    expect(cg.read('pids', 'shared', 'cgroup.procs')).toMatch(/^\d+$/);
+    expect(JSON.parse((await berth(root, ['state', 'one'])).stdout)).toMatchObject({ status: 'running' });
+  });
+
   test('cgroupsPath: relative to the caller\'s cgroup, default /berth/<id>, and the systemd form refused without systemd', async () => {
     const rel = s.bundle(['sleep', '1000'], (spec) => {
       spec.linux!.cgroupsPath = `${cg.parent.slice(1)}/rel`;

@@ -3,6 +3,7 @@ import { bpf } from '@berth/sys';
 import { BpfDeviceFilterAttacher } from './devices/attach';
 import { containerDeviceRules } from './devices/rules';
 import { detectLayout } from './detect';
+import { CgroupError } from './errors';
 import { createCgroupManager } from './index';
 import type { CgroupManager } from './manager';
 import { openCgroupManager } from './reopen';
@@ -57,6 +58,14 @@ export function planContainerCgroup(config: RuntimeTypes.Spec, opts: ContainerCg
     warnings,
     paths: m.paths(),
     async setUp() {
+      // Another container's cgroup must not become ours: delete would kill its processes
+      // (runc 1.2 refuses the same way). Checked before creating, so nothing of it is touched.
+      if (m.exists()) {
+        const busy = m.pids();
+        if (busy.length > 0) {
+          throw new CgroupError(`linux.cgroupsPath ${JSON.stringify(linux.cgroupsPath ?? '')}: the cgroup ${Object.values(m.paths())[0]} already has ${busy.length} process(es) in it; a container needs a cgroup of its own`);
+        }
+      }
       m.create();
       try {
         m.set(resources);
