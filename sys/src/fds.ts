@@ -42,3 +42,13 @@ export function closeFd(fd: number): void {
 export function clearCloexec(fd: number): void {
   sys((n) => n.clearCloexec(fd));
 }
+
+/** A terminal's window size (TIOCGWINSZ). */
+export function getWinsize(fd: number): { rows: number; cols: number } {
+  return sys((n) => n.getWinsize(fd));
+}
+
+/** Sets a pty's window size (TIOCSWINSZ): its foreground process group gets SIGWINCH. */
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  sys((n) => n.setWinsize(fd, rows, cols));
+}

@@ -539,6 +539,33 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+/* getWinsize(fd) -> { rows, cols }: the terminal's window size (TIOCGWINSZ). */
+static napi_value js_get_winsize(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int64_t fd;
+  if (get_i64(env, argv[0], &fd)) return throw_type(env, "getWinsize(fd): bad argument");
+  struct winsize ws;
+  if (ioctl((int)fd, TIOCGWINSZ, &ws) < 0) return throw_errno(env, errno, "ioctl TIOCGWINSZ", NULL);
+  napi_value obj;
+  napi_create_object(env, &obj);
+  napi_set_named_property(env, obj, "rows", num(env, ws.ws_row));
+  napi_set_named_property(env, obj, "cols", num(env, ws.ws_col));
+  return obj;
+}
+
+/* setWinsize(fd, rows, cols): sets a pty's window size (TIOCSWINSZ); the kernel sends SIGWINCH
+   to the pty's foreground process group. */
+static napi_value js_set_winsize(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int64_t fd, rows, cols;
+  if (get_i64(env, argv[0], &fd) || get_i64(env, argv[1], &rows) || get_i64(env, argv[2], &cols) || rows < 0 || rows > 65535 ||
+      cols < 0 || cols > 65535)
+    return throw_type(env, "setWinsize(fd, rows, cols): bad argument");
+  struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  if (ioctl((int)fd, TIOCSWINSZ, &ws) < 0) return throw_errno(env, errno, "ioctl TIOCSWINSZ", NULL);
+  return undef(env);
+}
+
 /* clearCloexec(fd): lets a spawned child inherit fd. */
 static napi_value js_clear_cloexec(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -578,6 +605,8 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("waitPid", js_wait_pid);
   EXPORT("close", js_close);
   EXPORT("clearCloexec", js_clear_cloexec);
+  EXPORT("getWinsize", js_get_winsize);
+  EXPORT("setWinsize", js_set_winsize);
   EXPORT("bpfProgLoad", js_bpf_prog_load);
   EXPORT("bpfProgQuery", js_bpf_prog_query);
   EXPORT("bpfProgGetFdById", js_bpf_prog_get_fd_by_id);
