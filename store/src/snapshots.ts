@@ -3,16 +3,21 @@
  * `snapshots/<chain ID hex>/fs` (see snapshotDirName), keyed by its chain ID (image-spec: the
  * chain ID of layer n is sha256(chainID(n-1) + " " + diffID(n))), so images
  * sharing a base share its snapshots. A snapshot is unpacked into a temp dir
- * and renamed into place only when complete and verified; a concurrent
- * unpack of the same layer loses the rename race harmlessly.
+ * and renamed into place only when complete, verified and synced to disk.
+ * Processes unpacking the same layer at once take turns on a per-layer lock
+ * (`locks/unpack-<hex>.lock`): the second finds the snapshot done and never
+ * unpacks it again; were the lock broken (a dead holder), the loser of the
+ * rename race still discards its copy harmlessly.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { digestOf, isDigest, parseDigest, validateDigest, type Digest } from '@berth/spec';
-import { TEMP_PREFIX, tempName, writeFileAtomic } from './atomic';
+import { TEMP_PREFIX, fsyncDir, tempName, writeFileAtomic } from './atomic';
 import { NotFoundError, StoreError } from './errors';
 import { StoreLayout } from './layout';
+import { acquireLock } from './lock';
+import { syncTree } from './sync';
 import { unpackLayer, type UnpackResult } from './unpack';
 
 /** Chain IDs for a list of diff IDs, base first. */
@@ -71,6 +76,9 @@ export function shortLinkName(chainId: string): string {
   return createHash('sha256').update(chainId).digest('hex').slice(0, 16);
 }
 
+/** How long an unpack waits for another process unpacking the same layer (a big layer on a slow disk). */
+const UNPACK_LOCK_TIMEOUT_MS = 30 * 60_000;
+
 export class Snapshots {
   readonly layout: StoreLayout;
 
@@ -126,6 +134,23 @@ export class Snapshots {
       );
     }
     await fs.mkdir(this.layout.snapshots, { recursive: true });
+    const locks = path.join(this.layout.root, 'locks');
+    await fs.mkdir(locks, { recursive: true });
+    const held = await acquireLock(path.join(locks, `unpack-${snapshotDirName(source.chainId)}.lock`), { timeoutMs: UNPACK_LOCK_TIMEOUT_MS });
+    try {
+      // whoever held the lock before us may have unpacked it
+      const done = await this.get(source.chainId);
+      if (done) {
+        await this.ensureLink(source.chainId);
+        return { info: done, unpacked: undefined };
+      }
+      return await this.unpackLocked(source);
+    } finally {
+      await held.release();
+    }
+  }
+
+  private async unpackLocked(source: LayerSource): Promise<{ info: SnapshotInfo; unpacked: UnpackResult | undefined }> {
     const tmp = tempName(this.layout.snapshots);
     let result: UnpackResult;
     let stream: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
@@ -145,6 +170,7 @@ export class Snapshots {
         link: shortLinkName(source.chainId),
       };
       await writeFileAtomic(path.join(tmp, 'meta.json'), `${JSON.stringify(info, null, 2)}\n`);
+      await syncTree(tmp);
       try {
         await fs.rename(tmp, this.dir(source.chainId));
       } catch (err) {
@@ -157,6 +183,7 @@ export class Snapshots {
         await this.ensureLink(source.chainId);
         return { info: theirs, unpacked: undefined };
       }
+      await fsyncDir(this.layout.snapshots);
       await this.ensureLink(source.chainId);
       return { info, unpacked: result };
     } catch (err) {
