@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
-import { Scratch, berth, runc, waitExit, type Result } from './helpers/bundle';
+import { Scratch, berth, exec, runc, waitExit, type Result } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -150,5 +150,44 @@ describe('time namespaces', () => {
     });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('$.linux.timeOffsets.realtime: unknown clock');
+  });
+});
+
+describe('personality, scheduler, I/O priority and memory policy', () => {
+  test('are applied to the container\'s process (and to exec\'d ones)', async () => {
+    const id = `sched-${++n}`;
+    const pidFile = path.join(s.dir, `${id}.pid`);
+    const bundle = s.bundle(['sleep', '1000'], (spec) => {
+      spec.linux!.personality = { domain: 'LINUX32' };
+      spec.process!.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
+      spec.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
+      spec.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+    });
+    expect((await berth(root, ['create', '--bundle', bundle, '--pid-file', pidFile, id])).stderr).toBe('');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    expect([fields[16], fields[38]]).toEqual(['7', '3']); // nice, policy SCHED_BATCH
+    expect((await exec('ionice', ['-p', String(pid)])).stdout).toBe('best-effort: prio 6\n');
+    expect(fs.readFileSync(`/proc/${pid}/numa_maps`, 'utf8').split('\n')[0]).toMatch(/^[0-9a-f]+ bind:0 /);
+    expect((await berth(root, ['start', id])).code).toBe(0);
+    const r = await berth(root, ['exec', id, 'sh', '-c', 'uname -m; cut -d" " -f19 /proc/self/stat']);
+    expect(r).toMatchObject({ stdout: 'i686\n7\n', stderr: '' });
+  });
+
+  test('values the kernel would refuse are refused naming the field', async () => {
+    const cases: [(spec: Spec) => void, string][] = [
+      [(spec) => { spec.linux!.personality = { domain: 'LINUX', flags: ['x'] }; }, '$.linux.personality.flags'],
+      [(spec) => { spec.process!.scheduler = { policy: 'SCHED_ISO' }; }, '$.process.scheduler.policy: SCHED_ISO is not a Linux scheduling policy'],
+      [(spec) => { spec.process!.scheduler = { policy: 'SCHED_FIFO' }; }, '$.process.scheduler.priority: SCHED_FIFO needs a priority within 1..99'],
+      [(spec) => { spec.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 8 }; }, '$.process.ioPriority.priority: 8 is not within 0..7'],
+      [(spec) => { spec.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0-x' }; }, '$.linux.memoryPolicy.nodes: \\"0-x\\" is not a node list'],
+      [(spec) => { spec.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '1000' }; }, 'set_mempolicy mode 0x2: EINVAL'],
+    ];
+    for (const [edit, message] of cases) {
+      const r = await run(berth, ['true'], edit);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(message);
+    }
   });
 });

@@ -94,6 +94,14 @@ export interface LaunchPlan {
   seccomp?: { program: Buffer; flags: number; listener?: { path: string; state: string } };
   /** exec: join a running container's namespaces (all given by path); no rootfs or system setup. */
   exec?: boolean;
+  /** personality(2) persona (PER_LINUX 0, PER_LINUX32 8). */
+  personality?: number;
+  /** ioprio_set(2) value: class << 13 | level. */
+  ioPriority?: number;
+  /** sched_setattr(2) fields. */
+  scheduler?: { policy: number; flags: number; nice: number; priority: number; runtime: bigint; deadline: bigint; period: bigint };
+  /** set_mempolicy(2): mode with its MPOL_F_* flags, and the node ids (below 1024). */
+  memoryPolicy?: { mode: number; nodes: number[] };
   /** A new time namespace's offsets: clock id (CLOCK_MONOTONIC 1, CLOCK_BOOTTIME 7), seconds, nanoseconds. */
   timeOffsets?: { clock: number; secs: bigint; nanosecs: number }[];
   /**
@@ -143,6 +151,16 @@ export function initPath(): string {
   return path.join(buildDir, 'berth-init');
 }
 
+/** A node list as the hex words of an unsigned long[16] bitmap, lowest first. */
+function nodeMask(nodes: number[]): string {
+  const words = new Array<bigint>(16).fill(0n);
+  for (const n of nodes) {
+    if (!Number.isInteger(n) || n < 0 || n >= 1024) throw new PlanEncodeError(`memory policy node ${n} is not within 0..1023`);
+    words[n >> 6] |= 1n << BigInt(n & 63);
+  }
+  return words.map((w) => w.toString(16)).join(',');
+}
+
 /** Encodes a plan in the wire format described in native/init/plan.c. */
 export function encodePlan(plan: LaunchPlan): Buffer {
   const parts: string[] = [];
@@ -186,6 +204,11 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.seccomp) rec('seccomp', plan.seccomp.flags, plan.seccomp.program.toString('hex'));
   if (plan.seccomp?.listener) rec('seclistener', plan.seccomp.listener.path, plan.seccomp.listener.state);
   if (plan.exec) rec('exec');
+  if (plan.personality !== undefined) rec('personality', plan.personality);
+  if (plan.ioPriority !== undefined) rec('ioprio', plan.ioPriority);
+  const sc = plan.scheduler;
+  if (sc) rec('sched', sc.policy, sc.flags, sc.nice, sc.priority, sc.runtime.toString(), sc.deadline.toString(), sc.period.toString());
+  if (plan.memoryPolicy) rec('mempolicy', plan.memoryPolicy.mode, nodeMask(plan.memoryPolicy.nodes));
   for (const t of plan.timeOffsets ?? []) rec('timeoffset', t.clock, t.secs.toString(), t.nanosecs);
   if (plan.hookSync) rec('hooksync');
   for (const [stage, set] of Object.entries(plan.hooks ?? {})) {

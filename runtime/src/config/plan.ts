@@ -7,6 +7,7 @@ import { checkHooks, initHooks } from '../hooks';
 import { cgroupMounts } from './cgroup-mount';
 import type { Bundle } from './load';
 import { seccompState } from '../seccomp/state';
+import { schedulingPlan } from '../sched';
 import { checkIdMappings, timeOffsets } from '../userns';
 import { CAPABILITIES, MOUNT_FLAGS, MOUNT_PROPAGATION, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS } from './tables';
 
@@ -62,14 +63,10 @@ function refuseUnsupported(config: RuntimeTypes.Spec): void {
   const proc = config.process ?? ({ cwd: '/' } as RuntimeTypes.Process);
   const nonEmpty = (v: unknown) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && v !== '' && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
   if (nonEmpty(linux.intelRdt)) refuse('$.linux.intelRdt', 'Intel RDT');
-  if (nonEmpty(linux.personality)) refuse('$.linux.personality', 'personality');
-  if (nonEmpty(linux.memoryPolicy)) refuse('$.linux.memoryPolicy', 'memory policy');
   if (nonEmpty(linux.netDevices)) refuse('$.linux.netDevices', 'moving network devices');
   if (nonEmpty(linux.mountLabel)) refuse('$.linux.mountLabel', 'SELinux mount labels');
   if (nonEmpty(proc.apparmorProfile)) refuse('$.process.apparmorProfile', 'AppArmor');
   if (nonEmpty(proc.selinuxLabel)) refuse('$.process.selinuxLabel', 'SELinux');
-  if (nonEmpty(proc.scheduler)) refuse('$.process.scheduler', 'scheduler settings');
-  if (nonEmpty(proc.ioPriority)) refuse('$.process.ioPriority', 'I/O priority');
   if (nonEmpty(proc.execCPUAffinity)) refuse('$.process.execCPUAffinity', 'exec CPU affinity');
   if (nonEmpty(proc.user?.username)) refuse('$.process.user.username', 'a user name (Windows only)');
 }
@@ -291,6 +288,7 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     wait: opts.wait,
     seccomp,
     timeOffsets: timeOffsets(linux, newNs('time')),
+    ...schedulingPlan(config),
     // runc's keyring: "_ses.<id>", with possessor/user search and link added
     hooks,
     sessionKeyring: opts.noNewKeyring || opts.id === undefined ? undefined : { name: `_ses.${opts.id}`, addPermissions: 0x080b0000 },

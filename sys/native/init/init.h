@@ -60,6 +60,12 @@ struct plan {
   struct { int clock; int64_t secs; uint32_t nsecs; } time_offsets[2]; int n_time_offsets;
   const char *seccomp_listener; /* with seccomp: send the NEW_LISTENER fd and state here */
   const char *seccomp_state; /* the runtime-spec "seccomp state" JSON sent with the fd */
+  int has_personality; unsigned long personality;
+  int has_ioprio; int ioprio; /* IOPRIO_PRIO_VALUE(class, level) */
+  int has_sched; uint32_t sched_policy; uint64_t sched_flags; int32_t sched_nice; uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+  int has_mempolicy; int mempolicy_mode; /* mode | MPOL_F_* flags */
+  uint64_t mempolicy_nodes[16]; /* up to 1024 nodes */
 };
 
 extern int sync_fd;

@@ -25,6 +25,7 @@ static const struct { const char *op; int arity; } ARITY[] = {
     {"cwd", 1},      {"env", 1},      {"arg", 1},         {"statedir", 1},  {"console", 1},
     {"winsize", 2},  {"preserve", 1}, {"wait", 0},     {"mkdir", 1},     {"seccomp", 2},   {"keyring", 2},   {"waitgo", 0},
     {"exec", 0},     {"timeoffset", 3}, {"seclistener", 2},
+    {"personality", 1}, {"ioprio", 1}, {"sched", 7}, {"mempolicy", 2},
     {"hooksync", 0}, {"hookstate", 3}, {"hook", 3},        {"hookarg", 1},   {"hookenv", 1},
 };
 
@@ -144,6 +145,33 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
       p->time_offsets[p->n_time_offsets].clock = (int)num(op, s[0], 10);
       p->time_offsets[p->n_time_offsets].secs = secs;
       p->time_offsets[p->n_time_offsets++].nsecs = (uint32_t)num(op, s[2], 10);
+    } else if (!strcmp(op, "personality")) {
+      p->has_personality = 1;
+      p->personality = (unsigned long)num(op, s[0], 10);
+    } else if (!strcmp(op, "ioprio")) {
+      p->has_ioprio = 1;
+      p->ioprio = (int)num(op, s[0], 10);
+    } else if (!strcmp(op, "sched")) {
+      /* policy, flags, nice (signed), priority, runtime, deadline, period */
+      p->has_sched = 1;
+      p->sched_policy = (uint32_t)num(op, s[0], 10);
+      p->sched_flags = num(op, s[1], 10);
+      p->sched_nice = (int32_t)atoi(s[2]);
+      p->sched_priority = (uint32_t)num(op, s[3], 10);
+      p->sched_runtime = num(op, s[4], 10);
+      p->sched_deadline = num(op, s[5], 10);
+      p->sched_period = num(op, s[6], 10);
+    } else if (!strcmp(op, "mempolicy")) {
+      /* mode with its flags, then the node mask as hex words, lowest first, comma-separated */
+      p->has_mempolicy = 1;
+      p->mempolicy_mode = (int)num(op, s[0], 10);
+      int w = 0;
+      for (char *word = (char *)s[1]; *word && w < 16; w++) {
+        char *comma = strchr(word, ',');
+        if (comma) *comma = 0;
+        p->mempolicy_nodes[w] = num(op, word, 16);
+        word = comma ? comma + 1 : word + strlen(word);
+      }
     } else if (!strcmp(op, "seclistener")) {
       p->seccomp_listener = s[0];
       p->seccomp_state = s[1];

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -200,6 +201,30 @@ static void join_keyring(const struct plan *p) {
   if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, bits) < 0) die(errno, "set permissions of session keyring %s", p->keyring);
 }
 
+/* personality, scheduler, I/O priority and memory policy: while we still have every capability. */
+static void set_scheduling(const struct plan *p) {
+  if (p->has_personality && personality(p->personality) < 0) die(errno, "personality 0x%lx", p->personality);
+  if (p->has_sched) {
+    /* struct sched_attr, SCHED_ATTR_SIZE_VER0 (glibc has no wrapper) */
+    struct {
+      uint32_t size, policy;
+      uint64_t flags;
+      int32_t nice;
+      uint32_t priority;
+      uint64_t runtime, deadline, period;
+    } attr = {48, p->sched_policy, p->sched_flags, p->sched_nice, p->sched_priority, p->sched_runtime, p->sched_deadline, p->sched_period};
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die(errno, "sched_setattr policy %u", p->sched_policy);
+  }
+  if (p->has_ioprio && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0) die(errno, "ioprio_set 0x%x", p->ioprio);
+  if (p->has_mempolicy) {
+    int mode = p->mempolicy_mode & 0xff;
+    /* MPOL_DEFAULT and MPOL_LOCAL take no nodes */
+    int empty = mode == 0 || mode == 4;
+    if (syscall(SYS_set_mempolicy, p->mempolicy_mode, empty ? NULL : p->mempolicy_nodes, empty ? 0UL : 1024UL + 1) < 0)
+      die(errno, "set_mempolicy mode 0x%x", p->mempolicy_mode);
+  }
+}
+
 void setup_process(const struct plan *p) {
   if (p->keyring) join_keyring(p);
   for (int i = 0; i < p->n_rlimits; i++) {
@@ -212,6 +237,7 @@ void setup_process(const struct plan *p) {
     write_file("/proc/self/oom_score_adj", v);
   }
   if (p->cwd && chdir(p->cwd) < 0) die(errno, "chdir %s", p->cwd);
+  set_scheduling(p);
 
   if (!p->no_new_privs) load_seccomp(p);
   if (p->has_caps) {
