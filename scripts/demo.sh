@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: what berth does today, end to end, on this machine and on loopback only.
 # An image made from Debian's busybox-static is loaded into a fresh store, pushed to a real
-# distribution registry on 127.0.0.1, removed, pulled back, and its root filesystem run
-# under berth-runtime; then Dockerfiles are checked. Everything is undone at the end.
+# distribution registry on 127.0.0.1, removed, pulled back; the registry then serves as the
+# docker.io mirror, so `berth pull busybox` and `berth run --rm busybox ...` work offline.
+# A bundle is run under berth-runtime; then Dockerfiles are checked. Everything is undone at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BERTH="node $PWD/engine/bin/berth.js"
@@ -13,6 +14,9 @@ cleanup() {
   set +e
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
   $RUNTIME --root "$work/run" delete --force demo >/dev/null 2>&1 || true
+  # berth run unmounts its container's root itself; this catches a run killed midway.
+  awk -v w="$work/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,6 +49,17 @@ $BERTH rmi busybox:demo "$ref"
 $BERTH pull "$ref"
 $BERTH images --digests
 $BERTH image inspect --format '{{.Id}} {{.Os}}/{{.Architecture}} Cmd={{json .Config.Cmd}}' "$ref"
+
+step "the registry as a docker.io mirror: berth pull busybox, berth run --rm busybox"
+# Seeded like a mirror of Docker Hub: library/busybox, so the short name resolves through it.
+$BERTH tag "$ref" "127.0.0.1:$port/library/busybox:latest"
+$BERTH push "127.0.0.1:$port/library/busybox:latest"
+$BERTH rmi "$ref" "127.0.0.1:$port/library/busybox:latest"
+export BERTH_REGISTRY_MIRRORS="http://127.0.0.1:$port"
+$BERTH pull busybox
+$BERTH run --rm --name demo-run -h berth-demo busybox \
+  sh -c 'echo "hello from $(hostname) in a berth container: $(uname -s), pid $$, uid $(id -u)"'
+$BERTH run --rm busybox sh -c 'exit 7' || echo "exit status passed through: $?"
 
 step "berth-runtime (a runc drop-in) runs a busybox bundle: new pid/mount/uts/ipc/net namespaces, pivot_root"
 mkdir -p "$work/bundle"
