@@ -51,9 +51,11 @@ describeV1('update', () => {
     expect(cg.read('cpu', 'u1', 'cpu.shares')).toBe('256');
     expect(cg.read('cpu', 'u1', 'cpu.cfs_quota_us')).toBe('20000');
     expect(cg.read('cpuset', 'u1', 'cpuset.cpus')).toBe('0');
-    // --pids-limit -1 lifts the limit; the alias --cpu-shares works too.
-    expect((await berth(root, ['update', '--pids-limit=-1', '--cpu-shares', '512', 'u1'])).code).toBe(0);
+    // -1 lifts a limit (as a separate argument, as runc takes it); the alias --cpu-shares works too.
+    const lift = await berth(root, ['update', '--pids-limit', '-1', '--memory-swap', '-1', '--cpu-shares', '512', 'u1']);
+    expect(lift.stderr).toBe('');
     expect(cg.read('pids', 'u1', 'pids.max')).toBe('max');
+    expect(BigInt(cg.read('memory', 'u1', 'memory.memsw.limit_in_bytes'))).toBeGreaterThan(1n << 60n);
     expect(cg.read('cpu', 'u1', 'cpu.shares')).toBe('512');
   });
 

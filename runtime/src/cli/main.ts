@@ -129,7 +129,9 @@ export async function main(argv: string[]): Promise<void> {
       const cli = new Cli<RuntimeContext>({ binaryLabel: 'berth-runtime', binaryName: 'berth-runtime', binaryVersion: VERSION });
       for (const c of commands) cli.register(c);
       const context: RuntimeContext = { ...Cli.defaultContext, root: globals.root, log, runtime: getRuntime };
-      code = await cli.run(rest, context);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const argv = rest[0] === 'update' ? (require('./commands/update') as typeof import('./commands/update')).joinNegativeValues(rest) : rest;
+      code = await cli.run(argv, context);
     }
   } catch (err) {
     log.fatal(err instanceof Error ? err.message : String(err));

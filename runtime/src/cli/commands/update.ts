@@ -3,6 +3,25 @@ import { Option } from 'clipanion';
 import { UsageError } from '../../errors';
 import { RuntimeCommand } from '../command';
 
+/**
+ * runc takes `--memory-swap -1` and `--pids-limit -1`; clipanion reads "-1" as a flag.
+ * Joins such a value to its flag ("--memory-swap=-1") before parsing.
+ */
+export function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 export class UpdateCommand extends RuntimeCommand {
   static override paths = [['update']];
   static override usage = RuntimeCommand.Usage({
