@@ -62,13 +62,19 @@ function seccomp(): NonNullable<NonNullable<Features['linux']>['seccomp']> {
   return { ...(require('./seccomp') as typeof import('./seccomp')).seccompFeatures() };
 }
 
+function kernelAtLeast(major: number, minor: number): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const [a, b] = (require('node:os') as typeof import('node:os')).release().split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
 /** `features`: what this build supports, and nothing it does not. */
 export function features(): Features {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
     hooks: [...HOOK_STAGES],
-    mountOptions: [...Object.keys(MOUNT_FLAGS), ...Object.keys(MOUNT_PROPAGATION)].sort(),
+    mountOptions: [...Object.keys(MOUNT_FLAGS), ...Object.keys(MOUNT_PROPAGATION), 'idmap', 'ridmap'].sort(),
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [...CAPABILITIES],
@@ -79,7 +85,8 @@ export function features(): Features {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // mount_setattr(MOUNT_ATTR_IDMAP): Linux 5.12 and later
+      mountExtensions: { idmap: { enabled: kernelAtLeast(5, 12) } },
       netDevices: { enabled: false },
     },
     annotations: { 'org.opencontainers.runtime-spec.features.berth.version': '0.1.0' },

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { RuntimeTypes } from '@berth/spec';
-import type { LaunchPlan } from '@berth/sys';
+import type { LaunchPlan, PlanMount } from '@berth/sys';
 import { ConfigError } from './errors';
 
 /**
@@ -70,6 +70,30 @@ export function mapUserNamespace(config: RuntimeTypes.Spec, pid: number): void {
   const linux = config.linux ?? {};
   if (!(linux.namespaces ?? []).some((n) => n.type === 'user' && !n.path)) return;
   writeIdMaps(pid, linux.uidMappings ?? [], linux.gidMappings ?? []);
+}
+
+/**
+ * An idmapped bind mount: the mount's own uid/gidMappings, or with the
+ * `idmap`/`ridmap` option alone the container's user namespace maps.
+ * `ridmap` maps the submounts of an rbind too.
+ */
+export function idmapOf(m: RuntimeTypes.Mount, at: string, option: string | undefined, bind: boolean, linux: RuntimeTypes.Linux): PlanMount['idmap'] {
+  const own = Boolean(m.uidMappings?.length || m.gidMappings?.length);
+  if (!own && option === undefined) return undefined;
+  if (!bind) throw new ConfigError(`${at}: idmapped mounts must be bind mounts`);
+  let uid = m.uidMappings ?? [];
+  let gid = m.gidMappings ?? [];
+  if (!own) {
+    if (!(linux.namespaces ?? []).some((n) => n.type === 'user')) {
+      throw new ConfigError(`${at}.options: ${option} without uidMappings/gidMappings needs the container's user namespace`);
+    }
+    uid = linux.uidMappings ?? [];
+    gid = linux.gidMappings ?? [];
+  }
+  if (!uid.length) throw new ConfigError(`${at}.uidMappings: an idmapped mount needs uid mappings`);
+  if (!gid.length) throw new ConfigError(`${at}.gidMappings: an idmapped mount needs gid mappings`);
+  const strip = (maps: RuntimeTypes.IDMapping[]) => maps.map(({ containerID, hostID, size }) => ({ containerID, hostID, size }));
+  return { uidMappings: strip(uid), gidMappings: strip(gid), recursive: option === 'ridmap' };
 }
 
 const CLOCKS: Record<string, number> = { monotonic: 1, boottime: 7 };

@@ -18,7 +18,8 @@ describe('command line', () => {
     expect(f.linux?.namespaces).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
     expect(f.linux?.seccomp?.enabled).toBe(true);
     expect(f.linux?.seccomp?.actions).toContain('SCMP_ACT_NOTIFY');
-    expect(f.linux?.mountExtensions?.idmap?.enabled).toBe(false);
+    expect(f.linux?.mountExtensions?.idmap?.enabled).toBe(true); // the development hosts run Linux 6
+    expect(f.mountOptions).toEqual(expect.arrayContaining(['idmap', 'ridmap']));
     expect(f.linux?.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
   });
 

@@ -5,5 +5,5 @@ export { S_IF, XATTR, mknod, setXattr, getXattr, listXattrs, removeXattr } from 
 export { unixConnect, unixListen, sendFd, recvFd, acceptRecvFd, openpty, closeFd, clearCloexec, getWinsize, setWinsize } from './fds';
 export { CLONE_NEW, PR, setns, prctl, pidfdOpen, pidfdSendSignal, pollReadable, waitPid } from './proc';
 export { encodePlan, initPath, PlanEncodeError } from './plan';
-export type { LaunchPlan, PlanMount, PlanDevice, PlanRlimit, PlanCapabilities, NamespaceType } from './plan';
+export type { LaunchPlan, IdMapping, PlanMount, PlanDevice, PlanRlimit, PlanCapabilities, NamespaceType } from './plan';
 export { BPF, bpf } from './bpf';

@@ -21,6 +21,14 @@ export interface PlanMount {
   data: string | null;
   /** Create the target as a file (bind of a file) rather than a directory. */
   targetIsFile: boolean;
+  /** An idmapped bind (mount_setattr MOUNT_ATTR_IDMAP) through a user namespace with these maps. */
+  idmap?: { uidMappings: IdMapping[]; gidMappings: IdMapping[]; recursive: boolean };
+}
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface PlanDevice {
@@ -151,6 +159,11 @@ export function initPath(): string {
   return path.join(buildDir, 'berth-init');
 }
 
+/** uid_map/gid_map text. */
+function mapText(maps: IdMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
 /** A node list as the hex words of an unsigned long[16] bitmap, lowest first. */
 function nodeMask(nodes: number[]): string {
   const words = new Array<bigint>(16).fill(0n);
@@ -172,6 +185,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.rootPropagation) rec('propagation', plan.rootPropagation);
   for (const m of plan.mounts) {
     rec('mount', m.source ?? '', m.target, m.fstype ?? '', m.flags, m.propagation, m.data ?? '', m.targetIsFile ? 'f' : 'd');
+    if (m.idmap) rec('idmap', mapText(m.idmap.uidMappings), mapText(m.idmap.gidMappings), m.idmap.recursive ? 'r' : '');
   }
   for (const d of plan.devices) rec('device', d.path, d.type, d.major, d.minor, (d.mode & 0o7777).toString(8), d.uid, d.gid);
   for (const l of plan.symlinks) rec('symlink', l.target, l.path);

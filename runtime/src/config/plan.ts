@@ -8,7 +8,7 @@ import { cgroupMounts } from './cgroup-mount';
 import type { Bundle } from './load';
 import { seccompState } from '../seccomp/state';
 import { schedulingPlan } from '../sched';
-import { checkIdMappings, timeOffsets } from '../userns';
+import { checkIdMappings, idmapOf, timeOffsets } from '../userns';
 import { CAPABILITIES, MOUNT_FLAGS, MOUNT_PROPAGATION, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS } from './tables';
 
 export interface PlanOptions {
@@ -86,13 +86,17 @@ function rlimitValue(v: number): bigint {
   return v >= 2 ** 63 ? 2n ** 64n - 1n : BigInt(Math.trunc(v));
 }
 
-function resolveMount(m: RuntimeTypes.Mount, i: number, bundleDir: string): PlanMount {
+function resolveMount(m: RuntimeTypes.Mount, i: number, bundleDir: string, linux: RuntimeTypes.Linux): PlanMount {
   const at = `$.mounts[${i}]`;
-  if (m.uidMappings?.length || m.gidMappings?.length) throw new ConfigError(`${at}.uidMappings: idmapped mounts are not supported by berth-runtime yet`);
   let flags = 0;
   let propagation = 0;
   const data: string[] = [];
+  let idmapOption: string | undefined;
   for (const opt of m.options ?? []) {
+    if (opt === 'idmap' || opt === 'ridmap') {
+      idmapOption = opt;
+      continue;
+    }
     const f = MOUNT_FLAGS[opt];
     if (f) {
       if ('set' in f) flags |= f.set;
@@ -124,7 +128,8 @@ function resolveMount(m: RuntimeTypes.Mount, i: number, bundleDir: string): Plan
     type = '';
   }
   if (!(flags & MS.BIND) && !type) throw new ConfigError(`${at}.type is required for a ${source ?? 'non-bind'} mount`);
-  return { source, target, fstype: type || null, flags, propagation, data: data.length ? data.join(',') : null, targetIsFile };
+  const idmap = idmapOf(m, at, idmapOption, (flags & MS.BIND) !== 0, linux);
+  return { source, target, fstype: type || null, flags, propagation, data: data.length ? data.join(',') : null, targetIsFile, ...(idmap ? { idmap } : {}) };
 }
 
 function resolveDevice(d: RuntimeTypes.LinuxDevice, i: number): PlanDevice {
@@ -190,7 +195,7 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
   if (rootPropagation === undefined) throw new ConfigError(`$.linux.rootfsPropagation: ${propagationName} is not supported by berth-runtime yet`);
 
   const mounts = (config.mounts ?? []).flatMap((m, i) => {
-    const resolved = resolveMount(m, i, bundle.dir);
+    const resolved = resolveMount(m, i, bundle.dir, linux);
     return resolved.fstype === 'cgroup' ? cgroupMounts(resolved, newNs('cgroup'), opts.cgroupPaths) : [resolved];
   });
   const devBound = mounts.some((m) => m.target === '/dev' && m.flags & MS.BIND);

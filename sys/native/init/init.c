@@ -239,6 +239,7 @@ int main(int argc, char **argv) {
   parse_plan(buf, len, &plan);
 
   if (plan.seccomp_listener) seccomp_listener_fd = connect_listener(plan.seccomp_listener);
+  prepare_idmapped_mounts(&plan);
   /* Opened as the caller, before any namespace: a container root that is an
    * unprivileged host id might not be able to reach the state dir itself. */
   if (plan.state_dir) {

@@ -17,6 +17,9 @@ struct mount_entry {
   const char *source, *target, *fstype, *data;
   unsigned long flags, pflags;
   int is_file; /* create the target as a file (bind of a file), else a directory */
+  const char *idmap_uid, *idmap_gid; /* an idmapped bind: uid_map/gid_map text, or NULL */
+  int idmap_rec; /* the idmap applies to the whole bound tree */
+  int idmap_fd; /* with idmap_uid: the detached idmapped tree made before clone */
 };
 
 struct device_entry { const char *path; char type; unsigned major, minor; mode_t mode; uid_t uid; gid_t gid; };
@@ -80,6 +83,7 @@ void send_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int parse_plan(char *buf, size_t len, struct plan *p); /* 0, or -1 after die_msg */
 void setup_rootfs(const struct plan *p, int *state_dir_fd);
+void prepare_idmapped_mounts(struct plan *p);
 void finalize_rootfs(const struct plan *p);
 void setup_system(const struct plan *p);
 void setup_process(const struct plan *p);

@@ -26,6 +26,7 @@ static const struct { const char *op; int arity; } ARITY[] = {
     {"winsize", 2},  {"preserve", 1}, {"wait", 0},     {"mkdir", 1},     {"seccomp", 2},   {"keyring", 2},   {"waitgo", 0},
     {"exec", 0},     {"timeoffset", 3}, {"seclistener", 2},
     {"personality", 1}, {"ioprio", 1}, {"sched", 7}, {"mempolicy", 2},
+    {"idmap", 3},
     {"hooksync", 0}, {"hookstate", 3}, {"hook", 3},        {"hookarg", 1},   {"hookenv", 1},
 };
 
@@ -145,6 +146,13 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
       p->time_offsets[p->n_time_offsets].clock = (int)num(op, s[0], 10);
       p->time_offsets[p->n_time_offsets].secs = secs;
       p->time_offsets[p->n_time_offsets++].nsecs = (uint32_t)num(op, s[2], 10);
+    } else if (!strcmp(op, "idmap")) {
+      /* applies to the mount before it: uid_map text, gid_map text, "r" for recursive */
+      if (!p->n_mounts) die_msg("plan: idmap before any mount");
+      struct mount_entry *m = &p->mounts[p->n_mounts - 1];
+      m->idmap_uid = s[0];
+      m->idmap_gid = s[1];
+      m->idmap_rec = !strcmp(s[2], "r");
     } else if (!strcmp(op, "personality")) {
       p->has_personality = 1;
       p->personality = (unsigned long)num(op, s[0], 10);

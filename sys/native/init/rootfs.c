@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -112,7 +115,11 @@ static void do_mount(int rootfd, const struct mount_entry *m) {
   int fd = mkpath_in_root(rootfd, m->target, m->is_file);
   fdpath(target, sizeof target, fd);
   if (m->flags & MS_BIND) {
-    if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+    if (m->idmap_uid) {
+      if (move_mount(m->idmap_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        die(errno, "attach idmapped mount of %s on %s", m->source ? m->source : "", m->target);
+      close(m->idmap_fd);
+    } else if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
       die(errno, "bind mount %s on %s", m->source ? m->source : "", m->target);
     unsigned long rest = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
     if (rest) {
@@ -204,6 +211,57 @@ static void mask_path(const char *path) {
   if (mount("/dev/null", path, NULL, MS_BIND, NULL) == 0 || errno == ENOENT) return;
   if (errno != ENOTDIR) die(errno, "mask %s", path);
   if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0) die(errno, "mask %s", path);
+}
+
+static void write_map(pid_t pid, const char *file, const char *text) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(errno, "open %s", path);
+  size_t len = strlen(text);
+  if (write(fd, text, len) != (ssize_t)len) die(errno, "write %s", path);
+  close(fd);
+}
+
+/* A user namespace with these maps, held by an fd: a child is cloned into
+ * it, mapped, its namespace opened, and the child killed (as runc does). */
+static int userns_fd(const char *uid_map, const char *gid_map) {
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0) die(errno, "clone a user namespace for an idmapped mount");
+  if (pid == 0) {
+    for (;;) pause();
+  }
+  write_map(pid, "uid_map", uid_map);
+  write_map(pid, "gid_map", gid_map);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int err = errno;
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+  if (fd < 0) die(err, "open %s", path);
+  return fd;
+}
+
+/*
+ * Idmapped binds are made here, as the caller (privileged over the source
+ * filesystem), as detached trees; the container's process attaches them
+ * where the plan says (runc does the same from its parent).
+ */
+void prepare_idmapped_mounts(struct plan *p) {
+  for (int i = 0; i < p->n_mounts; i++) {
+    struct mount_entry *m = &p->mounts[i];
+    if (!m->idmap_uid) continue;
+    unsigned rec = (m->flags & MS_REC) ? AT_RECURSIVE : 0;
+    int tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+    if (tree < 0) die(errno, "open_tree %s for an idmapped mount", m->source);
+    int ns = userns_fd(m->idmap_uid, m->idmap_gid);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | (m->idmap_rec ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+      die(errno, "idmap the mount of %s (mount_setattr)", m->source);
+    close(ns);
+    m->idmap_fd = tree;
+  }
 }
 
 void setup_rootfs(const struct plan *p, int *state_dir_fd) {
