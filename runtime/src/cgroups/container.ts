@@ -9,6 +9,7 @@ import type { CgroupManager } from './manager';
 import { openCgroupManager } from './reopen';
 import { resolveCgroupsPath } from './path';
 import { resourcesFromOci, type Resources } from './resources';
+import { V2Manager } from './v2/manager';
 
 /*
  * The runtime's side of cgroups: what create, delete and the later commands
@@ -81,11 +82,9 @@ export function planContainerCgroup(config: RuntimeTypes.Spec, opts: ContainerCg
 /** The manager for the paths saved in state.json; a v2 host gets the bpf binding for device rules. */
 export function openContainerCgroup(paths: Readonly<Record<string, string>>): CgroupManager {
   const layout = detectLayout();
-  const m = openCgroupManager(paths, layout);
-  if (layout.mode !== 'v2') return m;
-  // openCgroupManager builds a v2 manager without a device filter: rebuild it with one.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { V2Manager } = require('./v2/manager') as typeof import('./v2/manager');
+  if (layout.mode !== 'v2') return openCgroupManager(paths, layout);
+  // openCgroupManager checks the saved paths, but builds a v2 manager without a device filter.
+  openCgroupManager(paths, layout);
   return new V2Manager({ root: layout.unified as string, dir: paths[''] as string, deviceFilter: new BpfDeviceFilterAttacher(bpf) });
 }
 
