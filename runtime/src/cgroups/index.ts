@@ -1,7 +1,8 @@
 /**
  * cgroups v1, v2 and hybrid for berth-runtime.
  *
- * Wiring, in runc's order:
+ * The runtime calls them through container.ts (create, update, pause, events,
+ * kill --all, ps), cleanup.ts (delete) and frozen.ts (state), in runc's order:
  *   create:  const { resources, warnings } = resourcesFromOci(spec.linux?.resources);
  *            const m = createCgroupManager({ id, cgroupsPath: spec.linux?.cgroupsPath, systemdCgroup, deviceFilter });
  *            m.create(); m.set({ ...resources, devices: containerDeviceRules(resources.devices, spec.linux?.devices) });
