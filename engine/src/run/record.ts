@@ -21,6 +21,8 @@ export interface ContainerRecord {
   args: string[];
   hostname: string;
   runtime: string;
+  /** The foreground `berth run` that owns the container (a dead one while `running` means it was killed: its mount may be left). */
+  berthPid: number;
   state: 'created' | 'running' | 'exited';
   exitCode?: number;
   finished?: string;

@@ -122,6 +122,7 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
         args,
         hostname,
         runtime: req.runtime,
+        berthPid: process.pid,
         state: 'created',
       },
       req.name,

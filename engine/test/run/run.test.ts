@@ -178,6 +178,20 @@ describe('berth run (foreground)', () => {
   });
 });
 
+describe('berth run, concurrently', () => {
+  it('two runs of a missing image at once both pull and run it; its layer is stored and unpacked once', async () => {
+    const other = path.join(f.root, 'concurrent-root');
+    const env = { BERTH_ROOT: other };
+    const [a, b] = await Promise.all([f.b(['run', '--rm', 'busybox', 'echo', 'a'], { env }), f.b(['run', '--rm', 'busybox', 'echo', 'b'], { env })]);
+    expect([a.code, a.stdout, b.code, b.stdout]).toEqual([0, 'a\n', 0, 'b\n']);
+    expect(entries(path.join(other, 'snapshots'))).toHaveLength(1);
+    expect(entries(path.join(other, 'rootfs'))).toEqual([]);
+    expect(mountsUnder(other)).toEqual([]);
+    const check = await f.b(['system', 'check', '--dry-run'], { env });
+    expect(check.code).toBe(0);
+  });
+});
+
 describe('berth run --runtime runc', () => {
   it('gives the same output and statuses as the in-process runtime', async () => {
     const cases: string[][] = [
