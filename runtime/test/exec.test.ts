@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
 import { acceptRecvFd, closeFd, unixListen } from '@berth/sys';
-import { CLI_ENTRY, Scratch, berth, runc, waitExit, type Result } from './helpers/bundle';
+import { CLI_ENTRY, Scratch, berth, exec, runc, waitExit, type Result } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -189,5 +189,17 @@ describe('exec', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(42);
     expect(fs.readFileSync(out, 'utf8')).toBe('got TERM\n');
+  });
+  test('--preserve-fds passes fds 3.. to the process', async () => {
+    const { id } = await running();
+    const file = path.join(s.dir, `preserved-${n}.txt`);
+    const fd = fs.openSync(file, 'w');
+    try {
+      const r = await exec(process.execPath, [CLI_ENTRY, '--root', root, 'exec', '--preserve-fds', '1', id, 'sh', '-c', 'echo through fd 3 >&3'], { extraFds: [fd] });
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(fs.readFileSync(file, 'utf8')).toBe('through fd 3\n');
   });
 });
