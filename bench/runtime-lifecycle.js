@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Times create + start + wait + delete of a busybox `true` bundle under runc
-// and berth-runtime (the built bin: run `npx tsc -b runtime` first), in the
-// same run, interleaved, and prints the medians and their ratio.
+// and berth-runtime (the built bin: run `npx tsc -b runtime` first), then
+// `exec true` in a running container under each, in the same run, and prints
+// the medians and their ratios.
 // Usage: node bench/runtime-lifecycle.js [cycles=10]
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -18,7 +19,7 @@ function makeBundle() {
   for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
   fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
   fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const a of ['sh', 'true']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
+  for (const a of ['sh', 'true', 'sleep']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
   execFileSync(process.execPath, [berthBin, 'spec', '--bundle', dir]);
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
   spec.process.terminal = false;
@@ -62,6 +63,34 @@ function cycle(cmd, pre, id, steps) {
   return ms(t0);
 }
 
+/**
+ * `exec true` in a running container (`sleep`, from a second bundle sharing the
+ * rootfs): each call's time, the container created, started, killed and deleted around them.
+ */
+function execTimes(cmd, pre, id, n) {
+  const bundle = path.join(dir, 'exec-bundle');
+  if (!fs.existsSync(bundle)) {
+    fs.mkdirSync(bundle);
+    const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    spec.root.path = path.join(dir, 'rootfs');
+    spec.process.args = ['sleep', '600'];
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  }
+  run(cmd, [...pre, 'create', '--bundle', bundle, id]);
+  try {
+    run(cmd, [...pre, 'start', id]);
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      run(cmd, [...pre, 'exec', id, 'true']);
+      out.push(ms(t0));
+    }
+    return out;
+  } finally {
+    spawnSync(cmd, [...pre, 'delete', '--force', id], { stdio: 'ignore' });
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const newSteps = () => ({ create: [], start: [], state: [], delete: [] });
 const stepLine = (steps) => Object.entries(steps).map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ');
@@ -78,11 +107,20 @@ try {
     run(process.execPath, ['-e', '0']);
     times.node.push(ms(t0));
   }
+  // exec: runc and berth-runtime each in their own running container, calls interleaved in rounds
+  const execs = { runc: [], berth: [] };
+  for (let round = 0; round < 2; round++) {
+    execs.runc.push(...execTimes('runc', ['--root', path.join(dir, 'runc')], `x${round}`, Math.ceil(cycles / 2)));
+    execs.berth.push(...execTimes(berthBin, ['--root', path.join(dir, 'berth')], `x${round}`, Math.ceil(cycles / 2)));
+  }
   const r = median(times.runc);
   const b = median(times.berth);
   console.log(`runc          ${r.toFixed(0)} ms per create+start+wait+delete (median of ${cycles}; ${stepLine(steps.runc)})`);
   console.log(`berth-runtime ${b.toFixed(0)} ms (${stepLine(steps.berth)})`);
   console.log(`ratio         ${(b / r).toFixed(2)}x runc   (load average ${os.loadavg()[0].toFixed(2)}, ${os.cpus().length} cpus)`);
+  const xr = median(execs.runc);
+  const xb = median(execs.berth);
+  console.log(`exec true     runc ${xr.toFixed(0)} ms, berth-runtime ${xb.toFixed(0)} ms, ratio ${(xb / xr).toFixed(2)}x (median of ${execs.runc.length}, in a running container)`);
   console.log(`node -e 0     ${median(times.node).toFixed(0)} ms (Node's own start-up, paid by each of the 4 calls)`);
   // Node reads this file at start-up, before any of berth's code runs: tens of ms per call.
   if (process.env.NODE_EXTRA_CA_CERTS) console.log(`note: NODE_EXTRA_CA_CERTS is set (${process.env.NODE_EXTRA_CA_CERTS}): every Node start loads it`);
