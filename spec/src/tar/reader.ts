@@ -118,14 +118,17 @@ async function* entries(input: ByteReader, archive: string, maxExtension: number
     entryStart = undefined;
     previous = header.name;
 
+    const refuse = (problem: string): TarError => new TarError(archive, problem, { entry: header.name, offset });
     if (flag === 'V') {
       // A GNU volume label names the archive, not a file: skip it and its data.
-      if ((await input.skip(padded)) < padded) throw fail('truncated volume label', header.name);
+      if ((await input.skip(padded)) < padded) throw refuse('truncated volume label');
       continue;
     }
-    const refused = REFUSED[flag] ?? (pax.has('GNU.sparse.major') || pax.has('GNU.sparse.size') ? REFUSED.S : undefined);
-    if (refused) throw fail(refused, header.name);
-    if (TYPES[flag] === undefined) throw fail(`unsupported entry type ${JSON.stringify(flag)}`, header.name);
+    const sparse = pax.has('GNU.sparse.major') || pax.has('GNU.sparse.size') || pax.has('GNU.sparse.realsize');
+    if (sparse && pax.has('GNU.sparse.name')) header.name = pax.get('GNU.sparse.name')!.toString('utf8');
+    const refused = REFUSED[flag] ?? (sparse ? REFUSED.S : undefined);
+    if (refused) throw refuse(refused);
+    if (TYPES[flag] === undefined) throw refuse(`unsupported entry type ${JSON.stringify(flag)}`);
 
     // Only regular files (and GNU dumpdirs) carry data; the other types ignore their size field, as GNU tar and Go do.
     const dataSize = header.type === 'file' || flag === 'D' ? header.size : 0;
