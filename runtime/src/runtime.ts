@@ -102,7 +102,8 @@ export class Runtime {
         // already gone: its status arrives through berth-init
       }
     };
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+    // SIGWINCH is not forwarded (as runc): the tty proxy resizes the pty, and the kernel signals the container.
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
     if (!opts.detach) for (const s of signals) process.on(s, forward);
     try {
       this.start(id);
@@ -179,6 +180,8 @@ export class Runtime {
         ownPidNs: plan.namespaces.some((n) => n.type === 'pid' && !n.path),
         cgroupPaths: cg.paths(),
       };
+      // exec runs with the config the container was created with (runc keeps it in its state too).
+      writeAtomic(path.join(dir, 'config.json'), JSON.stringify(bundle.config));
       this.dirs.save(state);
       if (opts.pidFile) writeAtomic(opts.pidFile, String(launched.pid), 0o644);
       if (!wait) await launched.exited;
@@ -276,7 +279,10 @@ export class Runtime {
     if (all && state.cgroupPaths !== undefined) {
       // Every process in the cgroup, with or without a pid namespace of its own
       // (v1: frozen while signalled so nothing forks in between; v2: cgroup.kill).
-      await cgroupOf(state)?.killAll(signal);
+      const cgroup = cgroupOf(state);
+      await cgroup?.killAll(signal);
+      // runc thaws the cgroup after signalling all, so a paused container runs again.
+      if (status === 'paused') await cgroup?.thaw();
       return;
     }
     if (all && state.ownPidNs) {

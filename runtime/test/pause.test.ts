@@ -97,6 +97,20 @@ describeV1('pause and resume', () => {
     expect(cg.left('p2')).toEqual([]);
   });
 
+  test('kill --all of a paused container signals every process and thaws the cgroup (as runc)', async () => {
+    // pid 1 of its namespace: SIGTERM only acts through a handler
+    const pid = await started('p4', ['sh', '-c', 'trap "exit 0" TERM; while :; do :; done']);
+    await until(() => {
+      const m = /SigCgt:\s*([0-9a-f]+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m !== null && ((BigInt(`0x${m[1]}`) >> 14n) & 1n) === 1n;
+    }, 'the TERM trap');
+    expect((await berth(root, ['pause', 'p4'])).code).toBe(0);
+    expect((await berth(root, ['kill', '--all', 'p4', 'TERM'])).code).toBe(0);
+    expect(cg.read('freezer', 'p4', 'freezer.state')).toBe('THAWED');
+    expect(waitExit(pid)).toBe(true);
+    expect(await status('p4')).toBe('stopped');
+  });
+
   test('delete --force of a paused container kills it and removes its cgroup', async () => {
     const pid = await started('p3', ['sleep', '1000']);
     expect((await berth(root, ['pause', 'p3'])).code).toBe(0);
