@@ -41,7 +41,7 @@ test('the writer refuses a body whose length differs from the header, naming the
     'out.tar: entry "short": the body has 3 bytes, the header says 10',
   );
   const w2 = createTarWriter(new PassThrough().resume(), 'out.tar');
-  await expect(w2.add({ name: 'long', type: 'file', size: 2 }, [Buffer.from('abc')])).rejects.toBeInstanceOf(TarError);
+  await expect(w2.add({ name: 'long', type: 'file', size: 2 }, Readable.from([Buffer.from('abc')]))).rejects.toBeInstanceOf(TarError);
 });
 
 test('the writer waits for a slow stream and reports its failure', async () => {
