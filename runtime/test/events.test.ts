@@ -90,7 +90,7 @@ describeV1('events', () => {
     expect(cg.read('memory', 'oom', 'memory.oom_control')).toMatch(/oom_kill 1/);
     const stopped = await berth(root, ['events', '--stats', 'oom']);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toContain('container not running');
+    expect(stopped.stderr).toContain('container with id oom is not running');
   });
 
   test('a bad --interval is refused naming the flag', async () => {

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion';
 import type { CgroupManager } from '../../cgroups/manager';
-import { UsageError } from '../../errors';
+import { ContainerStateError, UsageError } from '../../errors';
 import { RuntimeCommand } from '../command';
 
 export class EventsCommand extends RuntimeCommand {
@@ -20,6 +20,8 @@ export class EventsCommand extends RuntimeCommand {
     /* eslint-enable @typescript-eslint/no-require-imports */
     const intervalMs = parseDuration(this.interval, '--interval');
     const rt = this.context.runtime();
+    // runc's words for a container that has stopped
+    if (rt.state(this.id).status === 'stopped') throw new ContainerStateError(`container with id ${this.id} is not running`);
     const { cgroup } = rt.liveCgroup(this.id);
     const out = this.context.stdout;
     if (this.stats) {
