@@ -92,7 +92,11 @@ describe('seccomp SCMP_ACT_NOTIFY', () => {
     const agent = listen();
     try {
       const id = `notify-${n}`;
-      const bundle = s.bundle(['sh', '-c', 'mkdir /dev/shm/d 2>/dev/null; echo mkdir=$?'], notifyOn(agent.path, ['mkdir', 'mkdirat']));
+      const bundle = s.bundle(['sh', '-c', 'mkdir /dev/shm/d 2>/dev/null; echo mkdir=$?'], (spec) => {
+        notifyOn(agent.path, ['mkdir', 'mkdirat'])(spec);
+        // only valid with a listener: the kernel would refuse the filter otherwise
+        spec.linux!.seccomp!.flags = ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
+      });
       const received = agent.next();
       const run = berth(root, ['run', '--bundle', bundle, id]);
       const { fd } = await received;
