@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { RuntimeTypes, Spec } from '@berth/spec';
 import type { LaunchPlan, NamespaceType } from '@berth/sys';
+import type { Bundle } from './config/load';
 import { ConfigError, ContainerStateError, UsageError } from './errors';
 import type { Runtime } from './runtime';
 import { statusOf, writeAtomic, type SavedState } from './state';
@@ -96,6 +98,21 @@ function joinCgroups(state: SavedState, pid: number): void {
   openCgroupManager(state.cgroupPaths).apply(pid);
 }
 
+/**
+ * The config the container was created with (saved in its state dir), so an
+ * edited or removed bundle does not change what exec runs; a container
+ * created before configs were saved falls back to the bundle.
+ */
+function containerBundle(runtime: Runtime, state: SavedState, loadBundle: (dir: string) => Bundle): Bundle {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(runtime.dirs.dir(state.id), 'config.json'), 'utf8');
+  } catch {
+    return loadBundle(state.bundle);
+  }
+  return { dir: state.bundle, rootfs: state.rootfs, config: JSON.parse(text) as Spec };
+}
+
 /** Runs exec; in the foreground returns the process's exit status (128+N on signal N), detached 0. */
 export async function execInContainer(runtime: Runtime, id: string, opts: ExecOptions): Promise<number> {
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -108,7 +125,7 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
   if (status === 'stopped') throw new ContainerStateError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new ContainerStateError('cannot exec in a paused container (use --ignore-paused to override)');
 
-  const bundle = loadBundle(state.bundle);
+  const bundle = containerBundle(runtime, state, loadBundle);
   const proc = execProcess(bundle.config, opts);
   if (proc.terminal && opts.detach && opts.consoleSocket === undefined) {
     throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
@@ -166,7 +183,8 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
       // already gone: its status arrives through berth-init
     }
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  // SIGWINCH is not forwarded (as runc): with a tty the proxy resizes the pty, and the kernel signals the process.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const s of signals) process.on(s, forward);
   try {
     const code = await launched.exited;

@@ -202,4 +202,15 @@ describe('exec', () => {
     }
     expect(fs.readFileSync(file, 'utf8')).toBe('through fd 3\n');
   });
+  test('uses the config the container was created with, not the bundle\'s current one', async () => {
+    const id = `exec-${++n}`;
+    const bundle = s.bundle(['sleep', '1000'], (spec) => spec.process!.env!.push('FOO=created'));
+    expect((await berth(root, ['create', '--bundle', bundle, id])).stderr).toBe('');
+    expect((await berth(root, ['start', id])).code).toBe(0);
+    const file = path.join(bundle, 'config.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('FOO=created', 'FOO=edited'));
+    expect((await execIn(id, ['echo $FOO'])).stdout).toBe('created\n');
+    fs.rmSync(file);
+    expect((await execIn(id, ['echo $FOO'])).stdout).toBe('created\n');
+  });
 });
