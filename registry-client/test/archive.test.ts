@@ -174,6 +174,8 @@ describe('docker save / OCI layout archives', () => {
   test.each([
     ['an entry that climbs out of the root', [{ name: '../evil', data: Buffer.from('x') }], /outside the extraction root/],
     ['an absolute entry', [{ name: '/etc/evil', data: Buffer.from('x') }], /absolute path/],
+    ['a hard link to outside the root', [{ name: 'manifest.json', type: 'hardlink' as const, linkname: '../../etc/passwd' }], /outside the extraction root/],
+    ['a name that climbs out after a symlink', [{ name: 'up', type: 'symlink' as const, linkname: '..' }, { name: 'a/../../evil', data: Buffer.from('x') }], /outside the extraction root/],
   ])('refuses %s and stores nothing', async (_name, entries, message) => {
     const file = path.join(dir, 'bad.tar');
     await fs.writeFile(file, tarOf(entries));

@@ -157,3 +157,21 @@ test('a body cannot be read after the reader moved on', async () => {
   await expect(first.value!.body[Symbol.asyncIterator]().next()).rejects.toThrow('the body was read after the reader moved on');
   await it.return(undefined);
 });
+
+test('GNU base-256 numbers: size, uid and a negative mtime', async () => {
+  const h = encodeTarHeader({ name: 'b256', type: 'file', size: 0 });
+  const base256 = (at: number, len: number, value: bigint): void => {
+    let v = value < 0n ? (1n << BigInt(8 * len)) + value : value;
+    for (let i = at + len - 1; i >= at; i--) {
+      h[i] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+    h[at] |= 0x80;
+  };
+  base256(124, 12, 5n); // size
+  base256(108, 8, 0x7fff_ffffn); // uid
+  base256(136, 12, -86400n); // mtime: a day before the epoch
+  fixChecksum(h, 0);
+  const [e] = await readAll(Buffer.concat([h, Buffer.from('hello'), tarPadding(5), tarTrailer()]));
+  expect([e.size, e.uid, e.mtime]).toEqual([5, 0x7fff_ffff, -86400]);
+});
