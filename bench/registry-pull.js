@@ -129,6 +129,10 @@ async function main() {
       times.berthPull.push(await time(() => rc.pullToLayout(puller, `${be.host}/${repo}:v1`, path.join(root, `be-pull-${run}`))));
       await client.close();
       await puller.close();
+      if (process.env.BENCH_VERBOSE) {
+        const t = (k) => times[k][run].toFixed(3);
+        console.log(`run ${run}: push berth ${t('berthPush')} skopeo ${t('skopeoPush')}; pull berth ${t('berthPull')} skopeo ${t('skopeoPull')}`);
+      }
       fs.rmSync(path.join(root, `sk-pull-${run}`), { recursive: true, force: true });
       fs.rmSync(path.join(root, `be-pull-${run}`), { recursive: true, force: true });
       for (const r of [sk, be]) r.child.kill();

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import { BerthError } from '@berth/spec';
 import type { BlobWriter } from './content';
-import { digestAlgorithm, digestOf, hasherFor, checkDigest } from './digest';
+import { WritePipe, pump } from './blocks';
+import { digestAlgorithm, digestOf, checkDigest } from './digest';
+import { createStreamHash, type StreamHash } from './hasher';
 import { DigestMismatchError, SizeMismatchError, UnsupportedManifestError } from './errors';
 import { RegistryTransport, header, isRetryableError, sleep, type TransportOptions } from './transport';
 import { TokenCache } from './auth';
@@ -35,6 +37,8 @@ export interface ClientOptions extends TransportOptions {
   mirrors?: readonly string[];
   /** Resume attempts for one blob after a dropped connection (default 5). */
   blobResumes?: number;
+  /** Hash big blobs on a worker thread (default true). */
+  hashOffThread?: boolean;
 }
 
 /** Distribution's manifest size limit; larger answers are refused rather than buffered. */
@@ -276,7 +280,10 @@ export class Repository {
    */
   async fetchBlob(desc: Descriptor, writer: BlobWriter, onProgress?: ProgressListener): Promise<void> {
     const what = `blob ${desc.digest} of ${this.name}`;
-    let hash = hasherFor(desc.digest);
+    const algorithm = digestAlgorithm(desc.digest);
+    const newHash = (): StreamHash => createStreamHash(algorithm, desc.size, this.client.options.hashOffThread !== false);
+    let hash = newHash();
+    const pipe = new WritePipe(writer, hash);
     let received = 0;
     const resumes = this.client.options.blobResumes ?? 5;
     try {
@@ -295,22 +302,20 @@ export class Repository {
         }
         if (received > 0 && res.statusCode !== 206) {
           // The server ignored Range: start over.
-          hash = hasherFor(desc.digest);
+          hash.dispose();
+          hash = newHash();
+          await pipe.restart(hash);
           received = 0;
           await writer.truncate();
         }
         try {
-          for await (const chunk of res.body) {
-            const buf = chunk as Buffer;
-            received += buf.length;
-            if (received > desc.size) {
-              discard(res.body);
-              throw new SizeMismatchError(what, desc.size, received);
-            }
-            hash.update(buf);
-            await writer.write(buf);
+          await pump(res.body, (chunk) => {
+            received += chunk.length;
+            if (received > desc.size) throw new SizeMismatchError(what, desc.size, received);
+            const wait = pipe.push(chunk);
             onProgress?.({ digest: desc.digest, state: 'downloading', done: received, total: desc.size });
-          }
+            return wait;
+          });
           break;
         } catch (err) {
           const cancelled = this.transport.signal?.aborted;
@@ -322,13 +327,16 @@ export class Repository {
           throw err;
         }
       }
+      await pipe.flush();
       if (received !== desc.size) throw new SizeMismatchError(what, desc.size, received);
-      const actual = `${digestAlgorithm(desc.digest)}:${hash.digest('hex')}`;
+      const actual = await hash.digest();
       if (actual !== desc.digest) throw new DigestMismatchError(desc.digest, actual, what);
       await writer.commit();
       this.rememberBlob(desc.digest);
       onProgress?.({ digest: desc.digest, state: 'done', done: received, total: desc.size });
     } catch (err) {
+      hash.dispose();
+      await pipe.settle();
       await writer.abort();
       throw err;
     }
