@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DockerMediaType, OciMediaType } from '@berth/spec';
-import { OciLayout, RegistryClient, pullToLayout, pushFromLayout } from '../src';
+import { OciLayout, RegistryClient, copyImage, pullToLayout, pushFromLayout } from '../src';
 import { makeLayeredImage, type LayerSpec } from './helpers/layered';
 import { startRegistry, type TestRegistry } from './helpers/registry';
 import { tarOf } from './helpers/tar';
@@ -71,6 +71,10 @@ test.each([OciMediaType.LayerNonDistributableGzip, DockerMediaType.ForeignLayerG
     await run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry.host}/nd/berth:v1`, `oci:${dir}/sk:v1`]);
     const sk = await OciLayout.open(path.join(dir, 'sk'));
     expect([await sk.has(normal.digest), await sk.has(foreign.digest)]).toEqual([true, false]);
+
+    // A registry-to-registry copy goes through push: the foreign layer is not copied either.
+    expect(await copyImage(client, `${registry.host}/nd/berth:v1`, `${registry.host}/nd/copy:v1`)).toBe(img.descriptor.digest);
+    expect([await registryHas('nd/copy', normal.digest), await registryHas('nd/copy', foreign.digest)]).toEqual([true, false]);
 
     // Asked for, the layer is fetched from the registry, which does not have it: a typed error.
     await expect(pullToLayout(client, `${registry.host}/nd/berth:v1`, path.join(dir, 'all'), { nonDistributable: true })).rejects.toMatchObject({
