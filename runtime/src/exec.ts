@@ -113,6 +113,29 @@ function containerBundle(runtime: Runtime, state: SavedState, loadBundle: (dir: 
   return { dir: state.bundle, rootfs: state.rootfs, config: JSON.parse(text) as Spec };
 }
 
+interface CompiledSeccomp {
+  program: Buffer;
+  flags: number;
+  listenerPath?: string;
+}
+
+/** The container's compiled seccomp program: compiled on the first exec, then read from the state dir. */
+function compiledSeccomp(stateDir: string, seccomp: RuntimeTypes.Seccomp): CompiledSeccomp {
+  const cache = path.join(stateDir, 'seccomp.json');
+  try {
+    const saved = JSON.parse(fs.readFileSync(cache, 'utf8')) as { program: string; flags: number; listenerPath?: string };
+    return { ...saved, program: Buffer.from(saved.program, 'hex') };
+  } catch {
+    // not compiled yet
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { compileSeccomp } = require('./seccomp') as typeof import('./seccomp');
+  const c = compileSeccomp(seccomp);
+  const compiled: CompiledSeccomp = { program: c.program, flags: c.flags, ...(c.listenerPath !== undefined ? { listenerPath: c.listenerPath } : {}) };
+  writeAtomic(cache, JSON.stringify({ ...compiled, program: c.program.toString('hex') }));
+  return compiled;
+}
+
 /** Runs exec; in the foreground returns the process's exit status (128+N on signal N), detached 0. */
 export async function execInContainer(runtime: Runtime, id: string, opts: ExecOptions): Promise<number> {
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -139,7 +162,8 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
     tty = (require('./tty') as typeof import('./tty')).TtyProxy.listen();
     consoleSocket = tty.socketPath;
   }
-  const config: Spec = { ...bundle.config, process: proc, mounts: [], hooks: undefined };
+  // The seccomp program comes from the state dir's cache: compiling a large profile costs more than the rest of exec.
+  const config: Spec = { ...bundle.config, process: proc, mounts: [], hooks: undefined, linux: { ...bundle.config.linux, seccomp: undefined } };
   const wait = !opts.detach;
   const built = buildPlan({ ...bundle, config }, {
     id,
@@ -156,11 +180,16 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
     hostname: undefined, domainname: undefined, stateDir: undefined, timeOffsets: undefined,
     readonlyRoot: false, rootPropagation: 0,
   };
-  if (plan.seccomp?.listener) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { seccompState } = require('./seccomp/state') as typeof import('./seccomp/state');
-    const container = { id, status: 'running' as const, bundle: state.bundle, annotations: state.annotations };
-    plan.seccomp = { ...plan.seccomp, listener: { ...plan.seccomp.listener, state: seccompState(container, bundle.config.linux?.seccomp?.listenerMetadata) } };
+  const seccomp = bundle.config.linux?.seccomp;
+  if (seccomp) {
+    const { program, flags, listenerPath } = compiledSeccomp(runtime.dirs.dir(id), seccomp);
+    plan.seccomp = { program, flags };
+    if (listenerPath !== undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { seccompState } = require('./seccomp/state') as typeof import('./seccomp/state');
+      const container = { id, status: 'running' as const, bundle: state.bundle, annotations: state.annotations };
+      plan.seccomp.listener = { path: listenerPath, state: seccompState(container, seccomp.listenerMetadata) };
+    }
   }
 
   let launched: Awaited<ReturnType<typeof launch>>;
