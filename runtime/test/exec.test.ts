@@ -215,4 +215,21 @@ describe('exec', () => {
     fs.rmSync(file);
     expect((await execIn(id, ['echo $FOO'])).stdout).toBe('created\n');
   });
+  test('-t in the foreground without a console socket: the pty is proxied to our terminal', async () => {
+    const { id } = await running();
+    // script(1) gives berth-runtime a terminal of its own as stdin and stdout
+    const cmd = [process.execPath, CLI_ENTRY, '--root', root, 'exec', '-t', id, 'sh', '-c', 'tty; exit 5'].map((a) => `'${a}'`).join(' ');
+    const r = await exec('script', ['-qec', cmd, '/dev/null']);
+    expect(r.code).toBe(5);
+    // script's stdin is at EOF: it sends a NUL, echoed as ^@ (runc shows the same)
+    expect(r.stdout.replace(/\r|\^@/g, '')).toBe('/dev/pts/0\n');
+  });
+
+  test('joins a cgroup namespace: the exec\'d process sees the container\'s cgroup root', async () => {
+    const { id } = await running(berth, (spec) => spec.linux!.namespaces!.push({ type: 'cgroup' }));
+    const r = await execIn(id, ['cat /proc/self/cgroup; echo --; cat /proc/1/cgroup']);
+    const [own, init] = r.stdout.split('--\n');
+    expect(own).toBe(init);
+    expect(own).toMatch(/^\d+:[^:]*:\/$/m);
+  });
 });
