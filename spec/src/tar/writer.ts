@@ -41,7 +41,10 @@ export function encodeHeader(h: WriteHeader, archive = 'tar'): Buffer {
   if (name === '' || name.includes('\0') || full.linkname.includes('\0')) {
     throw new TarError(archive, 'a name or link target is empty or contains NUL', { entry: name });
   }
-  if (!Number.isSafeInteger(size) || size < 0) throw new TarError(archive, `invalid size ${size}`, { entry: name });
+  for (const [field, value] of [['size', size], ['uid', full.uid], ['gid', full.gid], ['mode', full.mode], ['devmajor', full.devmajor], ['devminor', full.devminor]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new TarError(archive, `invalid ${field} ${value}`, { entry: name });
+  }
+  if (!Number.isFinite(full.mtime)) throw new TarError(archive, `invalid mtime ${full.mtime}`, { entry: name });
   const pax: [string, Buffer][] = [];
   const split = splitName(name);
   if (!split) pax.push(['path', Buffer.from(name)]);

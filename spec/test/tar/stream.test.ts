@@ -64,8 +64,10 @@ test('the writer waits for a slow stream and reports its failure', async () => {
   expect(writes).toBe(3);
 });
 
-test('names and link targets with NUL are refused', () => {
+test('names with NUL and impossible numbers are refused by name', () => {
   expect(() => encodeTarHeader({ name: 'a\0b', type: 'file' }, 'x.tar')).toThrow(TarError);
+  expect(() => encodeTarHeader({ name: 'neg', type: 'file', uid: -1 }, 'x.tar')).toThrow('x.tar: entry "neg": invalid uid -1');
+  expect(() => encodeTarHeader({ name: 'nan', type: 'file', mtime: NaN }, 'x.tar')).toThrow('x.tar: entry "nan": invalid mtime NaN');
 });
 
 describe('GNU tar sparse files are refused clearly', () => {
