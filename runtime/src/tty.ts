@@ -1,16 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { acceptRecvFd, closeFd, unixListen } from '@berth/sys';
+import { acceptRecvFd, closeFd, getWinsize, setWinsize, unixListen } from '@berth/sys';
 
 /**
  * `run` in the foreground with terminal: true and no --console-socket: as
- * runc, receive the pty master ourselves and copy it to and from our stdio.
+ * runc, receive the pty master ourselves, copy it to and from our stdio, and
+ * give it our terminal's window size, at once and on every SIGWINCH.
  */
 export class TtyProxy {
   private master = -1;
   private done: Promise<void> = Promise.resolve();
   private restoreRaw = false;
+  private readonly onResize = (): void => this.resize();
 
   private constructor(
     readonly socketPath: string,
@@ -30,6 +32,8 @@ export class TtyProxy {
   async attach(): Promise<void> {
     const { fd } = await this.received;
     this.master = fd;
+    this.resize();
+    process.on('SIGWINCH', this.onResize);
     if (process.stdin.isTTY) {
       process.stdin.setRawMode(true);
       this.restoreRaw = true;
@@ -50,9 +54,29 @@ export class TtyProxy {
     });
   }
 
+  /** Copies our terminal's size (the first of stdin, stdout, stderr that is one, as runc) to the pty. */
+  private resize(): void {
+    if (this.master < 0) return;
+    for (const fd of [0, 1, 2]) {
+      let size: { rows: number; cols: number };
+      try {
+        size = getWinsize(fd);
+      } catch {
+        continue; // not a terminal
+      }
+      try {
+        setWinsize(this.master, size.rows, size.cols);
+      } catch {
+        // the container is gone
+      }
+      return;
+    }
+  }
+
   /** Waits for the remaining output, then releases everything. */
   async close(): Promise<void> {
     await this.done;
+    process.removeListener('SIGWINCH', this.onResize);
     if (this.restoreRaw) process.stdin.setRawMode(false);
     process.stdin.pause();
     process.stdin.destroy();
