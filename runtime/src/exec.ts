@@ -5,7 +5,7 @@ import type { LaunchPlan, NamespaceType } from '@berth/sys';
 import type { Bundle } from './config/load';
 import { ConfigError, ContainerStateError, UsageError } from './errors';
 import type { Runtime } from './runtime';
-import { statusOf, writeAtomic, type SavedState } from './state';
+import { isAlive, statusOf, writeAtomic, type SavedState } from './state';
 
 /**
  * `exec`: a new process in a running container. berth-init joins every
@@ -194,7 +194,13 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
 
   let launched: Awaited<ReturnType<typeof launch>>;
   try {
-    launched = await launch(plan, consoleSocket, { onPid: (pid) => joinCgroups(state, pid) });
+    const onPid = (pid: number) => {
+      // berth-init opened /proc/<init pid>/ns/* before this: if the init still lives (same start
+      // time), the pid was not reused in between and the namespaces joined are the container's.
+      if (!isAlive(state)) throw new ContainerStateError('cannot exec in a stopped container');
+      joinCgroups(state, pid);
+    };
+    launched = await launch(plan, consoleSocket, { onPid });
     await tty?.attach();
   } catch (err) {
     await tty?.close();
