@@ -75,3 +75,18 @@ test('a truncated archive is a typed error naming where it ends, and stores noth
     expect(await fs.readdir(path.join(dest, 'blobs', 'sha256'))).toEqual([]);
   }
 });
+
+test('a zstd-compressed archive loads; a corrupt one is a typed error that stores nothing', async () => {
+  const src = await OciLayout.open(path.join(dir, 'src'), { create: true });
+  const img = await makeLayeredImage(src, 'v1', [{ tar: tarOf([{ name: 'f', data: Buffer.from('zstd') }]) }]);
+  const tarball = path.join(dir, 'save.tar');
+  await saveArchive([{ reference: 'example.com/z:v1', descriptor: img.descriptor, source: src }], tarball);
+  await run('zstd', ['-q', tarball, '-o', `${tarball}.zst`]);
+  const loaded = await loadToLayout(`${tarball}.zst`, path.join(dir, 'z'));
+  expect(loaded[0].descriptor.digest).toBe(img.descriptor.digest);
+
+  const zst = await fs.readFile(`${tarball}.zst`);
+  await fs.writeFile(`${tarball}.bad.zst`, zst.subarray(0, Math.floor(zst.length / 2)));
+  await expect(loadToLayout(`${tarball}.bad.zst`, path.join(dir, 'bad'))).rejects.toMatchObject({ code: 'ERR_BERTH_ARCHIVE' });
+  expect(await fs.readdir(path.join(dir, 'bad', 'blobs', 'sha256'))).toEqual([]);
+});
