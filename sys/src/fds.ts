@@ -52,3 +52,14 @@ export function getWinsize(fd: number): { rows: number; cols: number } {
 export function setWinsize(fd: number, rows: number, cols: number): void {
   sys((n) => n.setWinsize(fd, rows, cols));
 }
+
+/** flock(2) operations. */
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
+
+/**
+ * flock(2) on `fd`: blocks the thread until granted, or with LOCK.NB returns false when another
+ * open file description holds it. Released by LOCK.UN or when the last fd of that description closes.
+ */
+export function flock(fd: number, operation: number): boolean {
+  return sys((n) => n.flock(fd, operation));
+}

@@ -24,6 +24,7 @@ export interface NativeAddon {
   waitPid(pid: number): Promise<{ code: number | null; signal: number | null }>;
   close(fd: number): void;
   clearCloexec(fd: number): void;
+  flock(fd: number, operation: number): boolean;
   getWinsize(fd: number): { rows: number; cols: number };
   setWinsize(fd: number, rows: number, cols: number): void;
   bpfProgLoad(progType: number, insns: Buffer, license: string): number;

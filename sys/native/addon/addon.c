@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -539,6 +540,21 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+/* flock(fd, operation) -> boolean: flock(2), retried on EINTR; false when LOCK_NB finds it held.
+   Blocks the caller without LOCK_NB. */
+static napi_value js_flock(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int64_t fd, op;
+  if (get_i64(env, argv[0], &fd) || get_i64(env, argv[1], &op)) return throw_type(env, "flock(fd, operation): bad argument");
+  int r;
+  do r = flock((int)fd, (int)op);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && errno != EWOULDBLOCK) return throw_errno(env, errno, "flock", NULL);
+  napi_value b;
+  napi_get_boolean(env, r == 0, &b);
+  return b;
+}
+
 /* getWinsize(fd) -> { rows, cols }: the terminal's window size (TIOCGWINSZ). */
 static napi_value js_get_winsize(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -605,6 +621,7 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("waitPid", js_wait_pid);
   EXPORT("close", js_close);
   EXPORT("clearCloexec", js_clear_cloexec);
+  EXPORT("flock", js_flock);
   EXPORT("getWinsize", js_get_winsize);
   EXPORT("setWinsize", js_set_winsize);
   EXPORT("bpfProgLoad", js_bpf_prog_load);
