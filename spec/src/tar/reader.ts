@@ -138,12 +138,13 @@ async function* entries(input: ByteReader, archive: string, maxExtension: number
       new TarError(archive, `truncated: the archive ends ${got} bytes into its ${dataSize} bytes of data`, { entry: header.name, offset });
     let consumed = 0;
     let current = true;
+    const stale = (): TarError => new TarError(archive, 'the body was read after the reader moved on to the next entry', { entry: header.name, offset });
     const body = (async function* (): AsyncGenerator<Buffer> {
-      if (!current) throw new TarError(archive, 'the body was read after the reader moved on to the next entry', { entry: header.name, offset });
+      if (!current) throw stale();
       for await (const chunk of input.chunks(dataSize - consumed)) {
         consumed += chunk.length;
         yield chunk;
-        if (!current) return;
+        if (!current) throw stale();
       }
       if (consumed < dataSize) throw truncated(consumed);
     })();
