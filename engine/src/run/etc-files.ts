@@ -13,8 +13,8 @@ export interface EtcFiles {
   resolvConf: string;
 }
 
-/** Docker's hosts file for a container without a network of its own. */
-function defaultHosts(hostname: string): string {
+/** Docker's hosts file for `--network none` (it names no address for the hostname). */
+function defaultHosts(): string {
   return [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -22,7 +22,6 @@ function defaultHosts(hostname: string): string {
     'ff00::0\tip6-mcastprefix',
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
-    `127.0.0.1\t${hostname}`,
     '',
   ].join('\n');
 }
@@ -34,7 +33,7 @@ async function hostFile(file: string): Promise<string | undefined> {
 /**
  * Writes the three files into `dir`. resolv.conf is a copy of the host's;
  * with host networking so is hosts (Docker's behaviour for `--network
- * host`), otherwise it names localhost and the container's hostname.
+ * host`), otherwise it is Docker's localhost-only file.
  */
 export async function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): Promise<EtcFiles> {
   const files: EtcFiles = {
@@ -42,7 +41,7 @@ export async function writeEtcFiles(dir: string, hostname: string, network: Netw
     hosts: path.join(dir, 'hosts'),
     resolvConf: path.join(dir, 'resolv.conf'),
   };
-  const hosts = network === 'host' ? ((await hostFile('/etc/hosts')) ?? defaultHosts(hostname)) : defaultHosts(hostname);
+  const hosts = network === 'host' ? ((await hostFile('/etc/hosts')) ?? defaultHosts()) : defaultHosts();
   const resolv = (await hostFile('/etc/resolv.conf')) ?? '';
   await Promise.all([
     fs.writeFile(files.hostname, `${hostname}\n`, { mode: 0o644 }),

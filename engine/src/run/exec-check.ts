@@ -1,7 +1,7 @@
 /**
  * A command given as a path (`/etc`, `./x`) checked in the root filesystem
  * before the container starts, so that a directory or a file without any
- * execute bit is Docker's 126 with runc's words. Names looked up in PATH
+ * execute bit is Docker's 126 with runc's words (`permission denied`). Names looked up in PATH
  * are left to the runtime, which reports a missing one as 127.
  */
 import { promises as fs } from 'node:fs';
@@ -14,6 +14,6 @@ export async function checkCommandPath(rootfs: string, cwd: string, command: str
   const inner = path.posix.resolve(cwd, command);
   const st = await fs.stat(await resolveInRoot(rootfs, inner)).catch(() => undefined);
   if (!st) return; // the runtime reports it missing (127)
-  if (st.isDirectory()) throw new ExecError(`exec: ${JSON.stringify(command)}: is a directory`, EXIT_CANNOT_EXECUTE);
+  // runc's (and so docker's) words for both: execve(2) says EACCES for a directory too
   if (!st.isFile() || (st.mode & 0o111) === 0) throw new ExecError(`exec: ${JSON.stringify(command)}: permission denied`, EXIT_CANNOT_EXECUTE);
 }

@@ -1,11 +1,16 @@
 /**
- * The container record, `<root>/containers/<id>/config.json` (written
- * atomically): what a later `berth ps -a` / `berth rm` needs. Names are
- * unique: they are checked and the record written under the store lock.
+ * The container record, `<root>/containers/<id>/config.json`: what a later
+ * `berth ps -a` / `berth rm` needs. Names are unique: they are checked and
+ * the record written under the store lock.
+ *
+ * Written atomically (temp file + rename) but not fsynced: every run writes
+ * it two or three times and an fsync costs 10-50 ms here; a power cut can
+ * only lose the latest state change, never leave a torn file.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { withLock, writeFileAtomic, type Store } from '@berth/store';
+import { TEMP_PREFIX, withLock, type Store } from '@berth/store';
 import { NameConflictError } from './errors';
 import { generateName } from './names';
 
@@ -56,7 +61,16 @@ export async function listRecords(store: Store): Promise<ContainerRecord[]> {
 }
 
 export async function writeRecord(store: Store, record: ContainerRecord): Promise<void> {
-  await writeFileAtomic(path.join(containerDir(store, record.id), 'config.json'), `${JSON.stringify(record, null, 2)}\n`, 0o600);
+  const dir = containerDir(store, record.id);
+  // named as the store names its temp files (prefix, pid, random), never mistaken for a record
+  const tmp = path.join(dir, `${TEMP_PREFIX}config.json-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await fs.writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await fs.rename(tmp, path.join(dir, 'config.json'));
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**

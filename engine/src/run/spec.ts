@@ -115,7 +115,9 @@ export function containerArgs(image: ImageRunConfig | undefined, entrypoint: str
 }
 
 export function buildSpec(input: SpecInput): Spec {
-  const bind = (destination: string, source: string): Mount => ({ destination, type: 'bind', source, options: ['rbind', 'rprivate'] });
+  // read-only with --read-only, as Docker mounts them
+  const bindOptions = input.readOnly ? ['rbind', 'rprivate', 'ro'] : ['rbind', 'rprivate'];
+  const bind = (destination: string, source: string): Mount => ({ destination, type: 'bind', source, options: bindOptions });
   const namespaces: NonNullable<Spec['linux']>['namespaces'] = [{ type: 'mount' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }];
   if (input.network === 'none') namespaces.push({ type: 'network' });
   if (input.cgroupV2) namespaces.push({ type: 'cgroup' });

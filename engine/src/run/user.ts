@@ -10,7 +10,7 @@ import { UnknownUserError } from './errors';
 export interface ExecUser {
   uid: number;
   gid: number;
-  /** Supplementary groups: those of /etc/group that list the user, then `extra`. */
+  /** Supplementary groups: the primary group, then those of /etc/group that list the user (Docker's). */
   additionalGids: number[];
   /** From passwd; `/` when the user has no entry (as Docker). */
   home: string;
@@ -101,13 +101,11 @@ export function resolveUser(spec: string, passwdText: string | undefined, groupT
       throw new UnknownUserError(`unable to find group ${groupPart}: ${why}`);
     }
   }
+  // as Docker: the primary group first, then the groups that list the user
+  user.additionalGids = [user.gid];
   if (name !== undefined) {
-    const seen = new Set<number>();
     for (const g of groups) {
-      if (g.members.includes(name) && g.gid !== user.gid && !seen.has(g.gid)) {
-        seen.add(g.gid);
-        user.additionalGids.push(g.gid);
-      }
+      if (g.members.includes(name) && !user.additionalGids.includes(g.gid)) user.additionalGids.push(g.gid);
     }
   }
   return user;

@@ -24,16 +24,16 @@ const GROUP = 'root:x:0:\nwheel:x:10:root,nobody\nstaff:x:50:nobody\nnogroup:x:6
 
 describe('resolveUser (Docker/moby user semantics)', () => {
   it('names and ids through passwd and group; supplementary groups from group membership', () => {
-    expect(resolveUser('', PASSWD, GROUP)).toEqual({ uid: 0, gid: 0, additionalGids: [10], home: '/root' });
-    expect(resolveUser('nobody', PASSWD, GROUP)).toEqual({ uid: 65534, gid: 65534, additionalGids: [10, 50], home: '/nonexistent' });
-    expect(resolveUser('1', PASSWD, GROUP)).toEqual({ uid: 1, gid: 1, additionalGids: [], home: '/bin' });
-    expect(resolveUser('nobody:staff', PASSWD, GROUP)).toMatchObject({ uid: 65534, gid: 50 });
+    expect(resolveUser('', PASSWD, GROUP)).toEqual({ uid: 0, gid: 0, additionalGids: [0, 10], home: '/root' });
+    expect(resolveUser('nobody', PASSWD, GROUP)).toEqual({ uid: 65534, gid: 65534, additionalGids: [65534, 10, 50], home: '/nonexistent' });
+    expect(resolveUser('1', PASSWD, GROUP)).toEqual({ uid: 1, gid: 1, additionalGids: [1], home: '/bin' });
+    expect(resolveUser('nobody:staff', PASSWD, GROUP)).toMatchObject({ uid: 65534, gid: 50, additionalGids: [50, 10] });
     expect(resolveUser('root:10', PASSWD, GROUP)).toMatchObject({ uid: 0, gid: 10 });
   });
 
   it('numeric ids need no entry and no files; HOME is then /', () => {
-    expect(resolveUser('1234', PASSWD, GROUP)).toEqual({ uid: 1234, gid: 0, additionalGids: [], home: '/' });
-    expect(resolveUser('1234:4321', undefined, undefined)).toEqual({ uid: 1234, gid: 4321, additionalGids: [], home: '/' });
+    expect(resolveUser('1234', PASSWD, GROUP)).toEqual({ uid: 1234, gid: 0, additionalGids: [0], home: '/' });
+    expect(resolveUser('1234:4321', undefined, undefined)).toEqual({ uid: 1234, gid: 4321, additionalGids: [4321], home: '/' });
   });
 
   it("unknown names are Docker's errors", () => {
@@ -89,7 +89,7 @@ describe('paths inside the root filesystem', () => {
 
   it('a command path that is a directory or not executable is 126 before the container starts', async () => {
     writeFileSync(path.join(root, 'etc/data'), 'x', { mode: 0o644 });
-    await expect(checkCommandPath(root, '/', '/etc')).rejects.toMatchObject({ exitCode: 126, message: 'exec: "/etc": is a directory' });
+    await expect(checkCommandPath(root, '/', '/etc')).rejects.toMatchObject({ exitCode: 126, message: 'exec: "/etc": permission denied' });
     await expect(checkCommandPath(root, '/etc', './data')).rejects.toBeInstanceOf(ExecError);
     await expect(checkCommandPath(root, '/', '/missing')).resolves.toBeUndefined(); // the runtime reports it: 127
     await expect(checkCommandPath(root, '/', 'sh')).resolves.toBeUndefined();
