@@ -94,7 +94,7 @@ test('random byte flips in header blocks (checksums fixed up, so parsing goes de
   const headers: number[] = [];
   for (let at = 0; at < base.length; at += 512) if (base[at + 257] === 0x75 /* 'u' of ustar */) headers.push(at);
   const next = rng(0x5eed);
-  for (let round = 0; round < 3000; round++) {
+  for (let round = 0; round < 2000; round++) {
     const tar = Buffer.from(base);
     const at = headers[Math.floor(next() * headers.length)];
     const flips = 1 + Math.floor(next() * 4);
