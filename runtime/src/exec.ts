@@ -151,17 +151,9 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
   const bundle = containerBundle(runtime, state, loadBundle);
   const proc = execProcess(bundle.config, opts);
   if (proc.terminal && opts.detach && opts.consoleSocket === undefined) {
-    throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+    throw new UsageError('cannot allocate a tty for a detached process without --console-socket');
   }
-  if (!proc.terminal && opts.consoleSocket !== undefined) throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
-
-  let tty: import('./tty').TtyProxy | undefined;
-  let consoleSocket = opts.consoleSocket;
-  if (proc.terminal && consoleSocket === undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    tty = (require('./tty') as typeof import('./tty')).TtyProxy.listen();
-    consoleSocket = tty.socketPath;
-  }
+  if (!proc.terminal && opts.consoleSocket !== undefined) throw new UsageError('--console-socket given but the process has no tty (-t or terminal: true)');
   // The seccomp program comes from the state dir's cache: compiling a large profile costs more than the rest of exec.
   const config: Spec = { ...bundle.config, process: proc, mounts: [], hooks: undefined, linux: { ...bundle.config.linux, seccomp: undefined } };
   const wait = !opts.detach;
@@ -169,7 +161,7 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
     id,
     noPivot: false,
     preserveFds: opts.preserveFds ?? 0,
-    consoleFd: consoleSocket !== undefined ? -1 : undefined,
+    consoleFd: proc.terminal ? -1 : undefined,
     wait,
   }).plan;
   const plan: LaunchPlan = {
@@ -192,6 +184,14 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
     }
   }
 
+  // In the foreground without a console socket, the pty comes to us and is copied to our stdio.
+  let tty: import('./tty').TtyProxy | undefined;
+  let consoleSocket = opts.consoleSocket;
+  if (proc.terminal && consoleSocket === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    tty = (require('./tty') as typeof import('./tty')).TtyProxy.listen();
+    consoleSocket = tty.socketPath;
+  }
   let launched: Awaited<ReturnType<typeof launch>>;
   try {
     const onPid = (pid: number) => {

@@ -136,6 +136,16 @@ describe('exec', () => {
     expect(missing.stderr).toContain('container no-such-container does not exist');
   });
 
+  test('refuses a detached tty without a console socket, and a console socket without a tty', async () => {
+    const { id } = await running();
+    const detached = await execIn(id, ['-t', '-d', 'true']);
+    expect(detached.code).toBe(255);
+    expect(detached.stderr).toContain('cannot allocate a tty for a detached process without --console-socket');
+    const socket = await execIn(id, ['--console-socket', path.join(s.dir, 'x.sock'), 'true']);
+    expect(socket.code).toBe(255);
+    expect(socket.stderr).toContain('--console-socket given but the process has no tty');
+  });
+
   test('the same output as runc exec on the same config', async () => {
     // Not compared: the exec'd pid (runc's intermediate processes take pids first) and
     // rlimits (runc 1.1.5 here leaves the container's RLIMIT_NOFILE off exec'd processes).
