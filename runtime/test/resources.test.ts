@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RuntimeTypes } from '@berth/spec';
 import { Scratch, berth } from './helpers/bundle';
-import { MiB, TestCgroups, v1Skip, withResources } from './cgroups/container-helpers';
+import { MiB, TestCgroups, layout, v1Skip, withResources } from './cgroups/container-helpers';
 
 /*
  * linux.resources enforced on real containers (cgroup v1 controllers, as on
@@ -95,9 +95,11 @@ describeV1('resources on real containers', () => {
     const cases: [string, LinuxResources, RegExp][] = [
       ['shares', { cpu: { shares: 10_000_000 } }, /linux\.resources\.cpu\.shares: the maximum allowed cpu-shares is \d+/],
       ['huge', { hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }, /linux\.resources\.hugepageLimits: .*3MB/],
-      ['rdma', { rdma: { mlx5_0: { hcaHandles: 1 } } }, /linux\.resources\.rdma: the rdma cgroup controller is not mounted/],
       ['badw', { blockIO: { weight: 5 } }, /linux\.resources\.blockIO\.weight: blkio weight 5 is out of range 10-1000/],
     ];
+    if (!layout?.v1.has('rdma')) cases.push(['rdma', { rdma: { mlx5_0: { hcaHandles: 1 } } }, /linux\.resources\.rdma: the rdma cgroup controller is not mounted/]);
+    if (!layout?.v1.has('net_cls')) cases.push(['netcls', { network: { classID: 0x100001 } }, /linux\.resources\.network\.classID: the net_cls cgroup controller is not mounted/]);
+    if (layout?.mode === 'hybrid') cases.push(['uni', { unified: { 'memory.max': '1000000' } }, /linux\.resources\.unified: .*memory\.max.* can't be set: controller .*memory.* is not in the cgroup v2 hierarchy of this hybrid host/]);
     for (const [id, resources, message] of cases) {
       const bundle = s.bundle(['true'], (spec) => {
         cg.place(spec, id);
