@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BerthError } from '@berth/spec';
 
@@ -35,7 +36,7 @@ const BLOCKS_PER_STREAM = 8;
 /** Free blocks kept between blobs (enough for four blobs in flight). */
 const BLOCK_POOL = 4 * BLOCKS_PER_STREAM;
 /** A worker with nothing to hash for this long exits; the next big blob starts another. */
-const WORKER_IDLE_MS = 2000;
+const WORKER_IDLE_MS = 30_000;
 
 export class HashWorkerError extends BerthError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -43,8 +44,20 @@ export class HashWorkerError extends BerthError {
   }
 }
 
-export function createStreamHash(algorithm: 'sha256' | 'sha512', size: number, offThread = true): StreamHash {
-  return offThread && size >= WORKER_MIN_BYTES ? sharedWorker().open(algorithm) : new LocalHash(algorithm);
+/**
+ * `auto` uses the worker only while a core is free (1-minute load average
+ * below the core count): on a saturated machine the hand-offs cost more
+ * than they save (measured, see docs/performance.md).
+ */
+export type OffThread = boolean | 'auto';
+
+export function createStreamHash(algorithm: 'sha256' | 'sha512', size: number, offThread: OffThread = 'auto'): StreamHash {
+  const worker = size >= WORKER_MIN_BYTES && (offThread === 'auto' ? spareCore() : offThread);
+  return worker ? sharedWorker().open(algorithm) : new LocalHash(algorithm);
+}
+
+function spareCore(): boolean {
+  return os.loadavg()[0] < os.availableParallelism();
 }
 
 class LocalHash implements StreamHash {

@@ -3,13 +3,15 @@ import { BerthError } from '@berth/spec';
 import type { BlobWriter } from './content';
 import { WritePipe, pump } from './blocks';
 import { digestAlgorithm, digestOf, checkDigest } from './digest';
-import { createStreamHash, type StreamHash } from './hasher';
+import { createStreamHash, type OffThread, type StreamHash } from './hasher';
 import { DigestMismatchError, SizeMismatchError, UnsupportedManifestError } from './errors';
 import { RegistryTransport, header, isRetryableError, sleep, type TransportOptions } from './transport';
 import { TokenCache } from './auth';
 import type { Credentials } from './docker-config';
 import { uploadBlob, type UploadOptions } from './upload';
 import { MANIFEST_ACCEPT, isSchema1MediaType, type Descriptor, type ImageIndex } from './types';
+
+export type { OffThread } from './hasher';
 
 /** Per-blob progress, for a tool to draw bars. */
 export interface ProgressEvent {
@@ -37,8 +39,8 @@ export interface ClientOptions extends TransportOptions {
   mirrors?: readonly string[];
   /** Resume attempts for one blob after a dropped connection (default 5). */
   blobResumes?: number;
-  /** Hash big blobs on a worker thread (default true). */
-  hashOffThread?: boolean;
+  /** Hash big blobs on a worker thread: always, never, or while a core is free (default `auto`). */
+  hashOffThread?: OffThread;
 }
 
 /** Distribution's manifest size limit; larger answers are refused rather than buffered. */
@@ -281,7 +283,7 @@ export class Repository {
   async fetchBlob(desc: Descriptor, writer: BlobWriter, onProgress?: ProgressListener): Promise<void> {
     const what = `blob ${desc.digest} of ${this.name}`;
     const algorithm = digestAlgorithm(desc.digest);
-    const newHash = (): StreamHash => createStreamHash(algorithm, desc.size, this.client.options.hashOffThread !== false);
+    const newHash = (): StreamHash => createStreamHash(algorithm, desc.size, this.client.options.hashOffThread);
     let hash = newHash();
     const pipe = new WritePipe(writer, hash);
     let received = 0;

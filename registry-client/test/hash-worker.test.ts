@@ -34,15 +34,15 @@ describe('stream hash', () => {
     ['odd sizes across block boundaries', [1, 65543, 300001, 7]],
     ['one chunk bigger than every block together', [data.length]],
   ])('the worker digest equals node:crypto with %s', async (_name, sizes) => {
-    const hash = createStreamHash('sha256', data.length);
+    const hash = createStreamHash('sha256', data.length, true);
     await feed(hash, data, sizes);
     expect(await hash.digest()).toBe(expected('sha256', data));
   });
 
   test('sha512, several streams at once, and small blobs hashed in place', async () => {
     const other = randomBytes(WORKER_MIN_BYTES + 1);
-    const a = createStreamHash('sha512', data.length);
-    const b = createStreamHash('sha256', other.length);
+    const a = createStreamHash('sha512', data.length, true);
+    const b = createStreamHash('sha256', other.length, true);
     await Promise.all([feed(a, data, [65536]), feed(b, other, [100000])]);
     const small = createStreamHash('sha256', 10, true);
     expect(small.update(Buffer.from('0123456789'))).toBeUndefined();
@@ -54,12 +54,12 @@ describe('stream hash', () => {
   });
 
   test('a disposed hash cannot be asked for a digest; the next one is unaffected', async () => {
-    const dropped = createStreamHash('sha256', data.length);
+    const dropped = createStreamHash('sha256', data.length, true);
     await feed(dropped, data.subarray(0, 2_000_000), [65536]);
     dropped.dispose();
     dropped.dispose();
     await expect(dropped.digest()).rejects.toBeInstanceOf(HashWorkerError);
-    const next = createStreamHash('sha256', data.length);
+    const next = createStreamHash('sha256', data.length, true);
     await feed(next, data, [65536]);
     expect(await next.digest()).toBe(expected('sha256', data));
   });
@@ -83,7 +83,8 @@ describe('pulling blobs hashed on the worker', () => {
     registry = await startRegistry();
     proxy = await startFaultProxy(registry.host);
     dir = await tempDir();
-    client = new RegistryClient({ retryDelayMs: 10 });
+    // Forced on: `auto` would hash in place on a busy CI machine.
+    client = new RegistryClient({ retryDelayMs: 10, hashOffThread: true });
     const src = await OciLayout.open(path.join(dir, 'src'), { create: true });
     // Random bytes do not compress: the layer stays above the worker threshold.
     img = await makeImage(src, 'v1', [WORKER_MIN_BYTES + 2 * 1024 * 1024, 1000]);
