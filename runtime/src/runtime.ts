@@ -6,6 +6,7 @@ import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError,
 import type { CgroupManager } from './cgroups/manager';
 import type { Resources } from './cgroups/resources';
 import type { LaunchHooks, Launched } from './launch';
+import { ContainerLocks } from './lock';
 import type { TtyProxy } from './tty';
 import { Logger } from './log';
 import { StateDir, checkId, isAlive, procStat, report, statusOf, writeAtomic, type SavedState, type StateReport, type Status } from './state';
@@ -66,10 +67,13 @@ function cgroupOf(state: SavedState): CgroupManager | undefined {
 export class Runtime {
   readonly dirs: StateDir;
   readonly log: Logger;
+  /** create, start and delete of one id run one at a time, across processes (lock.ts). */
+  readonly locks: ContainerLocks;
   private readonly systemdCgroup: boolean;
 
   constructor(opts: { root?: string; log?: Logger; systemdCgroup?: boolean } = {}) {
     this.dirs = new StateDir(opts.root);
+    this.locks = new ContainerLocks(this.dirs.root);
     this.log = opts.log ?? new Logger();
     this.systemdCgroup = opts.systemdCgroup === true;
   }
@@ -113,12 +117,16 @@ export class Runtime {
       return status;
     } finally {
       for (const s of signals) process.removeListener(s, forward);
-      if (!opts.detach && !opts.keep) await this.removeContainer(id);
+      if (!opts.detach && !opts.keep) await this.locks.with(id, () => this.removeContainer(id));
     }
   }
 
-  private async launchContainer(id: string, opts: CreateOptions, wait: boolean): Promise<Launched> {
+  private launchContainer(id: string, opts: CreateOptions, wait: boolean): Promise<Launched> {
     checkId(id);
+    return this.locks.with(id, () => this.launchLocked(id, opts, wait));
+  }
+
+  private async launchLocked(id: string, opts: CreateOptions, wait: boolean): Promise<Launched> {
     if (this.dirs.exists(id)) throw new ContainerExistsError(id);
     const { loadBundle, buildPlan, launch, planContainerCgroup, destroyCgroup, checkHooks, hookState, runHooks, runPoststop, saveHooks, mapUserNamespace } = createModules();
     const bundle = loadBundle(opts.bundle);
@@ -205,6 +213,11 @@ export class Runtime {
 
   /** Lets a created container run its process: opens the exec fifo that init blocks on. */
   start(id: string): void {
+    checkId(id);
+    this.locks.with(id, () => this.startLocked(id));
+  }
+
+  private startLocked(id: string): void {
     const state = this.dirs.load(id);
     const status = statusOf(this.dirs, state);
     if (status === 'running') throw new ContainerStateError(`cannot start an already running container ${id}`);
@@ -322,8 +335,12 @@ export class Runtime {
     }
   }
 
-  async delete(id: string, force = false): Promise<void> {
+  delete(id: string, force = false): Promise<void> {
     checkId(id);
+    return this.locks.with(id, () => this.deleteLocked(id, force));
+  }
+
+  private async deleteLocked(id: string, force: boolean): Promise<void> {
     if (!this.dirs.exists(id)) {
       // as runc: containerd cleans up with delete --force and expects success for a missing container
       if (force) return;
