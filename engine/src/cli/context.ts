@@ -8,10 +8,15 @@ export interface BerthContext extends BaseContext {
   root: string | undefined;
 }
 
-/** The store under the chosen root; loaded lazily so `berth --help` stays fast. */
+/* eslint-disable @typescript-eslint/no-require-imports --
+ * The store and registry modules load on first use, so `berth --help` stays fast, and
+ * with require(): under Node16 + CommonJS a dynamic import() goes through the ESM
+ * loader, which lexes each module (and each one it re-exports) for its export names. */
+
+/** The store under the chosen root. */
 export async function openStore(ctx: BerthContext): Promise<Store> {
-  const { Store: StoreClass } = await import('@berth/store');
-  const { mkdir } = await import('node:fs/promises');
+  const { Store: StoreClass } = require('@berth/store') as typeof import('@berth/store');
+  const { mkdir } = require('node:fs/promises') as typeof import('node:fs/promises');
   const store = new StoreClass({ root: ctx.root });
   // A fresh root (first use, or a test's temp dir) is created as dockerd creates its data root.
   await mkdir(store.root, { recursive: true, mode: 0o711 });
@@ -24,8 +29,8 @@ export async function openStore(ctx: BerthContext): Promise<Store> {
  * berth's settings (`BERTH_REGISTRY_MIRRORS`, `BERTH_CONFIG`).
  */
 export async function openRegistry(env: NodeJS.ProcessEnv = process.env): Promise<RegistryClient> {
-  const { RegistryClient: Client, DockerConfig } = await import('@berth/registry-client');
-  const { loadSettings } = await import('../config.js');
+  const { RegistryClient: Client, DockerConfig } = require('@berth/registry-client') as typeof import('@berth/registry-client');
+  const { loadSettings } = require('../config') as typeof import('../config');
   const settings = loadSettings(env);
   return new Client({
     credentials: new DockerConfig({ env }),
@@ -33,3 +38,4 @@ export async function openRegistry(env: NodeJS.ProcessEnv = process.env): Promis
     insecureRegistries: settings.insecureRegistries,
   });
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
