@@ -92,17 +92,16 @@ export async function inProcessExecutor(stateRoot: string): Promise<Executor> {
       }
     },
     killHard(id) {
-      try {
-        runtime.kill(id, os.constants.signals.SIGKILL);
-      } catch {
-        if (pid !== undefined) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
+      const direct = () => {
+        if (pid === undefined) return;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
         }
-      }
+      };
+      // Runtime.kill is async (it may thaw a paused cgroup): a rejection must not go unhandled.
+      runtime.kill(id, os.constants.signals.SIGKILL).catch(direct);
     },
     forward(sig) {
       // Runtime.run forwards signals itself once the container runs (it adds its own
@@ -116,7 +115,7 @@ export async function inProcessExecutor(stateRoot: string): Promise<Executor> {
     },
     async cleanup(id) {
       try {
-        runtime.delete(id, true);
+        await runtime.delete(id, true);
       } catch {
         // nothing left, or an invalid id: nothing to clean
       }
