@@ -109,6 +109,25 @@ describe('seccomp SCMP_ACT_NOTIFY', () => {
     }
   });
 
+  test('without no_new_privs (the filter loads before the ids change) the agent gets its fd during create too', async () => {
+    const agent = listen();
+    try {
+      const id = `notify-${n}`;
+      const received = agent.next();
+      const bundle = s.bundle(['true'], (spec) => {
+        notifyOn(agent.path, ['mkdir'])(spec);
+        spec.process!.noNewPrivileges = false;
+        spec.process!.user = { uid: 1000, gid: 1000 };
+      });
+      expect((await berth(root, ['create', '--bundle', bundle, id])).stderr).toBe('');
+      const { fd, state } = await received;
+      closeFd(fd);
+      expect(state.state).toMatchObject({ id, status: 'creating' });
+    } finally {
+      agent.close();
+    }
+  });
+
   test('listenerPath that nobody listens on fails create naming it; notify on sendmsg is refused', async () => {
     const missing = path.join(s.dir, 'nobody.sock');
     const r = await berth(root, ['run', '--bundle', s.bundle(['true'], notifyOn(missing, ['mkdir'])), `notify-missing-${++n}`]);
