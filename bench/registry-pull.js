@@ -7,6 +7,8 @@
 // cache would otherwise mount them instead of uploading).
 // Build first: `npx tsc -b registry-client`. Needs docker-registry and skopeo.
 //   node bench/registry-pull.js [runs=3] [layerMiB=20]
+// BENCH_VERBOSE=1 prints every run; BENCH_HASH=on|off|auto picks where berth
+// hashes pulled blobs (the client's hashOffThread; default auto).
 const { execFileSync, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -125,7 +127,8 @@ async function main() {
           execFileSync('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${sk.host}/${repo}:v1`, `oci:${root}/sk-pull-${run}:v1`]),
         ),
       );
-      const puller = new rc.RegistryClient();
+      const hash = process.env.BENCH_HASH ?? 'auto';
+      const puller = new rc.RegistryClient({ hashOffThread: hash === 'auto' ? 'auto' : hash === 'on' });
       times.berthPull.push(await time(() => rc.pullToLayout(puller, `${be.host}/${repo}:v1`, path.join(root, `be-pull-${run}`))));
       await client.close();
       await puller.close();

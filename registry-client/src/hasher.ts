@@ -170,9 +170,11 @@ class BlockHash implements StreamHash {
   /** Blocks this stream holds: filling, queued at the worker, or free below. */
   private held = 0;
   private readonly free: ArrayBuffer[] = [];
-  private waiting?: { chunk: Buffer; offset: number; resolve: () => void; reject: (err: Error) => void };
+  /** Chunks not yet fully copied, in order (a caller that stops waiting cannot reorder the bytes). */
+  private readonly waiting: { chunk: Buffer; offset: number; resolve: () => void; reject: (err: Error) => void }[] = [];
   private result?: { resolve: (digest: string) => void; reject: (err: Error) => void };
   private state: 'open' | 'digesting' | 'closed' = 'open';
+  private asked = false;
 
   constructor(
     private readonly owner: HashWorker,
@@ -182,19 +184,18 @@ class BlockHash implements StreamHash {
 
   update(chunk: Buffer): Promise<void> | undefined {
     if (this.state !== 'open' || this.owner.failure) return undefined; // digest() reports the failure
-    const offset = this.take(chunk, 0);
+    const offset = this.waiting.length ? 0 : this.take(chunk, 0);
     if (offset === chunk.length) return undefined;
-    return new Promise((resolve, reject) => (this.waiting = { chunk, offset, resolve, reject }));
+    return new Promise((resolve, reject) => void this.waiting.push({ chunk, offset, resolve, reject }));
   }
 
   digest(): Promise<string> {
     if (this.owner.failure) return Promise.reject(this.owner.failure);
     if (this.state !== 'open') return Promise.reject(new HashWorkerError('digest asked twice or after dispose'));
     this.state = 'digesting';
-    this.send();
     return new Promise<string>((resolve, reject) => {
       this.result = { resolve, reject };
-      this.owner.post({ op: 'digest', id: this.id });
+      this.requestDigest();
     });
   }
 
@@ -202,8 +203,7 @@ class BlockHash implements StreamHash {
     if (this.state !== 'open') return;
     this.state = 'closed';
     this.owner.post({ op: 'drop', id: this.id });
-    this.waiting?.reject(new HashWorkerError('hash disposed'));
-    this.waiting = undefined;
+    for (const w of this.waiting.splice(0)) w.reject(new HashWorkerError('hash disposed'));
     this.release();
   }
 
@@ -211,14 +211,14 @@ class BlockHash implements StreamHash {
     if (m.buffer) {
       if (this.state === 'closed') this.owner.recycle(m.buffer);
       else this.free.push(m.buffer);
-      const w = this.waiting;
-      if (w) {
+      while (this.waiting.length) {
+        const w = this.waiting[0];
         w.offset = this.take(w.chunk, w.offset);
-        if (w.offset === w.chunk.length) {
-          this.waiting = undefined;
-          w.resolve();
-        }
+        if (w.offset < w.chunk.length) break;
+        this.waiting.shift();
+        w.resolve();
       }
+      if (this.state === 'digesting' && this.result && !this.asked) this.requestDigest();
     }
     if (m.hex !== undefined) {
       this.state = 'closed';
@@ -230,9 +230,8 @@ class BlockHash implements StreamHash {
   fail(err: Error): void {
     this.state = 'closed';
     this.release();
-    this.waiting?.reject(err);
+    for (const w of this.waiting.splice(0)) w.reject(err);
     this.result?.reject(err);
-    this.waiting = undefined;
     this.result = undefined;
   }
 
@@ -259,6 +258,14 @@ class BlockHash implements StreamHash {
       if (this.filled === BLOCK_BYTES) this.send();
     }
     return offset;
+  }
+
+  /** Asks for the digest once every byte is at the worker (a chunk may still wait for a block). */
+  private requestDigest(): void {
+    if (this.waiting.length) return; // asked again when the last chunk is copied
+    this.send();
+    this.asked = true;
+    this.owner.post({ op: 'digest', id: this.id });
   }
 
   /** Hands the block being filled to the worker. */

@@ -64,6 +64,18 @@ describe('stream hash', () => {
     expect(await next.digest()).toBe(expected('sha256', data));
   });
 
+  test('chunks passed without waiting (a resumed download after an error) keep their order', async () => {
+    const hash = createStreamHash('sha256', data.length, true);
+    const pending: Promise<void>[] = [];
+    for (let at = 0; at < data.length; at += 65536) {
+      const wait = hash.update(data.subarray(at, at + 65536));
+      if (wait) pending.push(wait);
+    }
+    expect(pending.length).toBeGreaterThan(0); // more than the blocks hold: some had to queue
+    expect(await hash.digest()).toBe(expected('sha256', data));
+    await Promise.all(pending);
+  });
+
   test('off-thread hashing can be turned off', async () => {
     const hash = createStreamHash('sha256', data.length, false);
     expect(hash.update(data)).toBeUndefined();
