@@ -28,6 +28,10 @@ export interface ContainerRecord {
   runtime: string;
   /** The foreground `berth run` that owns the container (a dead one while `running` means it was killed: its mount may be left). */
   berthPid: number;
+  /** Its start time (/proc/<pid>/stat), so a recycled pid is not taken for it. */
+  berthStart?: string;
+  /** `--rm`: whoever cleans up after it removes everything. */
+  autoRemove: boolean;
   state: 'created' | 'running' | 'exited';
   exitCode?: number;
   finished?: string;

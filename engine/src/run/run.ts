@@ -17,6 +17,7 @@ import { binaryExecutor, inProcessExecutor, type Executor } from './exec';
 import { findOrPullImage } from './image';
 import { NAME_PATTERN, newContainerId } from './names';
 import { containerDir, createRecord, readRecord, writeRecord, type ContainerRecord } from './record';
+import { processStart, reapOrphans } from './reap';
 import { mkdirInRoot } from './rootfs-path';
 import { buildSpec, containerArgs, type NetworkMode } from './spec';
 import { resolveUserInRoot } from './user';
@@ -106,6 +107,8 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
   let executor: Executor | undefined;
   let status: number | undefined;
   try {
+    await reapOrphans(store, (r) => deleteRuntimeState(store, r));
+    guard.check();
     const image = await findOrPullImage(store, req.image, io.stderr, req.platform);
     guard.check();
     const config = (await store.config(image.config)).config;
@@ -123,6 +126,8 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
         hostname,
         runtime: req.runtime,
         berthPid: process.pid,
+        berthStart: processStart(process.pid),
+        autoRemove: req.remove,
         state: 'created',
       },
       req.name,
@@ -154,10 +159,7 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
     const bundle = path.join(dir, 'bundle');
     await fs.mkdir(bundle, { mode: 0o700 });
     await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-    executor =
-      req.runtime === 'berth-runtime'
-        ? await inProcessExecutor(path.join(store.root, 'runtime'))
-        : binaryExecutor(req.runtime, path.join(store.root, path.basename(req.runtime)), path.join(dir, 'runtime.log'));
+    executor = await executorFor(store, req.runtime, id);
     guard.check();
     guard.executor = executor;
     guard.id = id;
@@ -171,6 +173,16 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
     guard.remove();
     await cleanup(store, id, { record, mounted, executor, status, remove: req.remove }, io.stderr);
   }
+}
+
+function executorFor(store: Store, runtime: string, id: string): Promise<Executor> {
+  if (runtime === 'berth-runtime') return inProcessExecutor(path.join(store.root, 'runtime'));
+  return Promise.resolve(binaryExecutor(runtime, path.join(store.root, path.basename(runtime)), path.join(containerDir(store, id), 'runtime.log')));
+}
+
+/** What a killed `berth run` left in the runtime: the container (killed) and its state. */
+async function deleteRuntimeState(store: Store, r: ContainerRecord): Promise<void> {
+  await (await executorFor(store, r.runtime, r.id)).cleanup(r.id);
 }
 
 async function cleanup(

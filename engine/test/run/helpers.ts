@@ -47,7 +47,15 @@ export function entries(dir: string): string[] {
 export async function tearDown(f: RunFixture | undefined): Promise<void> {
   if (!f) return;
   await f.registry.stop();
-  // a failed test may leave a mount: detach it before deleting the tree
+  // a failed test may leave a container running (its pid in the runtime state) and a mount
+  for (const id of entries(path.join(f.root, 'runtime')).filter((n) => /^[0-9a-f]{64}$/.test(n))) {
+    try {
+      const { pid } = JSON.parse(readFileSync(path.join(f.root, 'runtime', id, 'state.json'), 'utf8')) as { pid: number };
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // no state, or gone
+    }
+  }
   for (const m of mountsUnder(f.root).reverse()) umount2(m, MNT.DETACH);
   rmrf(f.root);
 }

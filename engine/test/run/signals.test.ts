@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { BIN } from '../helpers';
 import { containersOf, entries, mountsUnder, setUp, tearDown, type RunFixture } from './helpers';
@@ -20,6 +20,8 @@ interface Running {
   /** Resolves once the container printed `ready`. */
   ready: Promise<void>;
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** berth itself exited (its stdout may stay open: a container that outlives it holds it). */
+  exited: Promise<void>;
 }
 
 /** Starts `berth run ARGS`; the container's command prints `ready` once its traps are set. */
@@ -40,7 +42,18 @@ function start(args: string[]): Running {
       resolve({ code, stdout, stderr });
     }),
   );
-  return { pid: child.pid as number, ready, done };
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return { pid: child.pid as number, ready, done, exited };
+}
+
+/** Whether a process exists and is not a zombie waiting to be reaped. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 describe('berth run and signals', () => {
@@ -71,6 +84,42 @@ describe('berth run and signals', () => {
     expect(r.code).toBe(137);
     expect(record()).toMatchObject({ state: 'exited', exitCode: 137 });
     expect(mountsUnder(f.root)).toEqual([]);
+    expect(entries(path.join(f.root, 'runtime')).filter((n) => /^[0-9a-f]{64}$/.test(n))).toEqual([]);
+    // what a later `berth rm` does
+    rmSync(path.join(f.root, 'containers', id), { recursive: true });
+    rmSync(path.join(f.root, 'rootfs', id), { recursive: true });
+  });
+
+  it('after SIGKILL to berth (no cleanup possible), the next berth run cleans up what it left: --rm removes all, otherwise the record says exited', async () => {
+    const removed = start(['--rm', 'busybox', 'sh', '-c', 'echo ready; while :; do sleep 0.1; done']);
+    const kept = start(['--name', 'killed', 'busybox', 'sh', '-c', 'echo ready; while :; do sleep 0.1; done']);
+    await Promise.all([removed.ready, kept.ready]);
+    process.kill(removed.pid, 'SIGKILL');
+    process.kill(kept.pid, 'SIGKILL');
+    await Promise.all([removed.exited, kept.exited]);
+    // what berth left: both mounts, both containers still running
+    expect(mountsUnder(f.root)).toHaveLength(2);
+    const pids = entries(path.join(f.root, 'runtime'))
+      .filter((n) => /^[0-9a-f]{64}$/.test(n))
+      .map(
+      (id) => (JSON.parse(readFileSync(path.join(f.root, 'runtime', id, 'state.json'), 'utf8')) as { pid: number }).pid,
+    );
+    expect(pids).toHaveLength(2);
+    expect(pids.every(alive)).toBe(true);
+    expect(containersOf(f)).toHaveLength(2);
+
+    const next = await f.b(['run', '--rm', 'busybox', 'echo', 'next']);
+    expect(next).toEqual({ code: 0, stdout: 'next\n', stderr: '' });
+    expect(mountsUnder(f.root)).toEqual([]);
     expect(entries(path.join(f.root, 'runtime'))).toEqual([]);
+    const [id] = containersOf(f);
+    expect(containersOf(f)).toHaveLength(1);
+    const record = JSON.parse(readFileSync(path.join(f.root, 'containers', id, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({ name: 'killed', state: 'exited', exitCode: 137 });
+    expect(entries(path.join(f.root, 'rootfs'))).toEqual([id]);
+    // the containers were killed
+    expect(pids.filter(alive)).toEqual([]);
+    // their stdout pipes close now
+    await Promise.all([removed.done, kept.done]);
   });
 });
