@@ -165,8 +165,10 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
     guard.id = id;
     record = { ...record, state: 'running' };
     await writeRecord(store, record);
-    // With -t the container's stdio is the terminal; berth's stdin only feeds it. (Detaching
-    // stdin there aborts Node at exit when it started on a pipe, so -t without -i still feeds it.)
+    // With -t the container's stdio is the terminal and berth's stdin only feeds it, so -t
+    // without -i still feeds it (unlike Docker): the runtime's tty proxy always reads
+    // process.stdin, which clipanion's context created at start-up; on a pipe that is a libuv
+    // pipe handle, and reading it once fd 0 is /dev/null aborts (epoll_ctl: EPERM).
     status = await executor.run(id, bundle, req.interactive || req.tty);
     return status;
   } finally {
