@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { BIN } from '../helpers';
 import { containersOf, entries, mountsUnder, setUp, tearDown, type RunFixture } from './helpers';
 
 let f: RunFixture;
@@ -72,7 +74,14 @@ describe('berth run (foreground)', () => {
       'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       'WITH_EQ=a=b',
     ]);
-    // (a missing --env-file is not tested through the bin: Node 20 itself reads --env-file anywhere on its command line)
+    // A missing file: berth's error (125). Through `node --` only: Node 20 itself looks for
+    // --env-file anywhere on its command line and exits 9 when the file is missing.
+    const bad = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--', BIN, 'run', '--rm', '--env-file', path.join(f.root, 'missing.list'), 'busybox', 'true'], { env: { ...process.env, ...f.env } }, (err, _out, stderr) =>
+        resolve({ code: err ? Number(err.code) : 0, stderr }),
+      );
+    });
+    expect(bad).toEqual({ code: 125, stderr: `berth: open ${path.join(f.root, 'missing.list')}: no such file or directory\nSee 'berth run --help'.\n` });
   });
 
   it('-w (created when missing), -u by name and numeric, -h, --entrypoint', async () => {
