@@ -1,7 +1,7 @@
 /**
  * Containers whose foreground `berth run` was killed (SIGKILL, a crash)
- * before it could clean up: found by their record (state created or
- * running, the owning berth process gone) and cleaned up the way that run
+ * before it could clean up: found by their record (it still names an
+ * owning berth process, and that process is gone) and cleaned up the way that run
  * would have: the container killed, its runtime state removed, its root
  * filesystem unmounted, and with --rm everything removed. Every `berth run`
  * does this first; it costs a directory listing when there is nothing to do.
@@ -21,16 +21,18 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
-function ownerAlive(r: ContainerRecord): boolean {
-  const start = processStart(r.berthPid);
-  return start !== undefined && (r.berthStart === undefined || r.berthStart === start);
+/** Whether the record's owning `berth run` is gone without having cleaned up. */
+function orphaned(r: ContainerRecord): boolean {
+  if (!r.owner) return false;
+  const start = processStart(r.owner.pid);
+  return start === undefined || (r.owner.start !== undefined && r.owner.start !== start);
 }
 
 /** Cleans up after dead `berth run` processes; returns the ids it handled. */
 export async function reapOrphans(store: Store, deleteRuntimeState: (r: ContainerRecord) => Promise<void>): Promise<string[]> {
   const done: string[] = [];
   for (const r of await listRecords(store)) {
-    if (r.state === 'exited' || ownerAlive(r)) continue;
+    if (!orphaned(r)) continue;
     await deleteRuntimeState(r);
     if (r.autoRemove) {
       await store.rootfs.remove(r.id);
@@ -38,7 +40,8 @@ export async function reapOrphans(store: Store, deleteRuntimeState: (r: Containe
     } else {
       await store.rootfs.unmount(r.id);
       await fs.rm(path.join(containerDir(store, r.id), 'bundle'), { recursive: true, force: true });
-      await writeRecord(store, { ...r, state: 'exited', exitCode: 137, finished: new Date().toISOString() });
+      const { owner: _gone, ...rest } = r;
+      await writeRecord(store, r.state === 'created' ? rest : { ...rest, state: 'exited', exitCode: 137, finished: new Date().toISOString() });
     }
     done.push(r.id);
   }

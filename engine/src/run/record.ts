@@ -26,10 +26,12 @@ export interface ContainerRecord {
   args: string[];
   hostname: string;
   runtime: string;
-  /** The foreground `berth run` that owns the container (a dead one while `running` means it was killed: its mount may be left). */
-  berthPid: number;
-  /** Its start time (/proc/<pid>/stat), so a recycled pid is not taken for it. */
-  berthStart?: string;
+  /**
+   * The foreground `berth run` responsible for the container, while it is (cleared once it
+   * has cleaned up): a dead owner means it was killed and left a mount behind. `start` is the
+   * process's start time (/proc/<pid>/stat), so a recycled pid is not taken for it.
+   */
+  owner?: { pid: number; start?: string };
   /** `--rm`: whoever cleans up after it removes everything. */
   autoRemove: boolean;
   state: 'created' | 'running' | 'exited';

@@ -125,8 +125,7 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
         args,
         hostname,
         runtime: req.runtime,
-        berthPid: process.pid,
-        berthStart: processStart(process.pid),
+        owner: { pid: process.pid, start: processStart(process.pid) },
         autoRemove: req.remove,
         state: 'created',
       },
@@ -209,7 +208,7 @@ async function cleanup(
       await step(() => fs.rm(containerDir(store, id), { recursive: true, force: true }));
     } else {
       await step(async () => {
-        const current = (await readRecord(store, id)) ?? s.record!;
+        const { owner: _done, ...current } = (await readRecord(store, id)) ?? s.record!;
         const done = s.status === undefined ? { state: 'created' as const } : { state: 'exited' as const, exitCode: s.status, finished: new Date().toISOString() };
         await writeRecord(store, { ...current, ...done });
       });

@@ -172,6 +172,7 @@ describe('berth run (foreground)', () => {
     const { readFileSync } = await import('node:fs');
     const record = JSON.parse(readFileSync(path.join(f.root, 'containers', id, 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(record).toMatchObject({ id, name: 'keeper', image: 'busybox', state: 'exited', exitCode: 5, args: ['sh', '-c', 'echo data > /kept; exit 5'] });
+    expect(record.owner).toBeUndefined(); // no berth run is responsible for it any more
     expect(readFileSync(path.join(f.root, 'rootfs', id, 'upper/kept'), 'utf8')).toBe('data\n');
     expect(mountsUnder(f.root)).toEqual([]);
     expect(entries(path.join(f.root, 'runtime'))).toEqual([]);
@@ -182,10 +183,21 @@ describe('berth run (foreground)', () => {
       `berth: Conflict. The container name "/keeper" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.\n`,
     );
     expect(containersOf(f)).toEqual([id]);
+    // a container that never started stays "created" (as Docker's), also after the next run
+    const never = await f.b(['run', '--name', 'never', '-u', 'nobody-here', 'busybox', 'true']);
+    expect(never.code).toBe(125);
+    const neverId = containersOf(f).find((c) => c !== id) as string;
+    const readRecord = (c: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(f.root, 'containers', c, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(readRecord(neverId)).toMatchObject({ name: 'never', state: 'created' });
+    expect((await f.b(['run', '--rm', 'busybox', 'true'])).code).toBe(0);
+    expect(readRecord(neverId).state).toBe('created');
+    expect(mountsUnder(f.root)).toEqual([]);
     // a later `berth rm` does this
     const { rmSync } = await import('node:fs');
-    rmSync(path.join(f.root, 'containers', id), { recursive: true });
-    rmSync(path.join(f.root, 'rootfs', id), { recursive: true });
+    for (const c of [id, neverId]) {
+      rmSync(path.join(f.root, 'containers', c), { recursive: true });
+      rmSync(path.join(f.root, 'rootfs', c), { recursive: true });
+    }
     expect(existsSync(path.join(f.root, 'containers', id))).toBe(false);
   });
 });
