@@ -11,7 +11,7 @@ const dist = path.join(__dirname, '..', 'dist');
 // Load @berth/spec (all but its errors) and @berth/sys on first use only: see defer.js.
 const { defer } = require('./defer');
 defer('@berth/spec', dist, 'errors.js');
-defer('@berth/sys', dist);
+defer('@berth/sys', dist, 'fds.js');
 let cli;
 try {
   cli = require(path.join(dist, 'cli', 'main.js'));
