@@ -67,7 +67,8 @@ export function detachStdin(): void {
 
 /** The runtime library in this process, with its state under `<berth root>/runtime`. */
 export async function inProcessExecutor(stateRoot: string): Promise<Executor> {
-  const { Runtime, InitError } = await import('@berth/runtime');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a container starts, without the ESM loader
+  const { Runtime, InitError } = require('@berth/runtime') as typeof import('@berth/runtime');
   const runtime = new Runtime({ root: stateRoot });
   let pid: number | undefined;
   let started = false;

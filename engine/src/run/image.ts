@@ -10,7 +10,8 @@ import { RunError } from './errors';
 export async function findOrPullImage(store: Store, input: string, stderr: Writable, platform?: string): Promise<ImageEntry> {
   const found = await store.images.get(input);
   if (found) return found;
-  const { parseDockerRef } = await import('@berth/spec');
+  /* eslint-disable @typescript-eslint/no-require-imports -- the pull modules load only when the image is missing */
+  const { parseDockerRef } = require('@berth/spec') as typeof import('@berth/spec');
   let ref;
   try {
     ref = parseDockerRef(input);
@@ -18,9 +19,10 @@ export async function findOrPullImage(store: Store, input: string, stderr: Writa
     throw new RunError('ERR_BERTH_RUN_IMAGE', `invalid reference format: ${(err as Error).message}`);
   }
   stderr.write(`Unable to find image '${ref.familiarString}' locally\n`);
-  const { openRegistry } = await import('../cli/context.js');
-  const { pullIntoStore } = await import('../images/pull.js');
-  const { PullProgress } = await import('../cli/pull-progress.js');
+  const { openRegistry } = require('../cli/context') as typeof import('../cli/context');
+  const { pullIntoStore } = require('../images/pull') as typeof import('../images/pull');
+  const { PullProgress } = require('../cli/pull-progress') as typeof import('../cli/pull-progress');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   stderr.write(`${ref.tag ?? ref.digest}: Pulling from ${ref.path}\n`);
   const client = await openRegistry();
   const progress = new PullProgress(stderr, Boolean((stderr as NodeJS.WriteStream).isTTY));

@@ -22,6 +22,8 @@ interface Running {
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** berth itself exited (its stdout may stay open: a container that outlives it holds it). */
   exited: Promise<void>;
+  /** Resolves once stdout contains `text`. */
+  output(text: string): Promise<void>;
 }
 
 /** Starts `berth run ARGS`; the container's command prints `ready` once its traps are set. */
@@ -29,21 +31,26 @@ function start(args: string[]): Running {
   const child = spawn(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, ...f.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const waiters: { text: string; resolve: () => void }[] = [];
+  const output = (text: string): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (stdout.includes(text)) resolve();
+      else waiters.push({ text, resolve });
+    });
   child.stdout.on('data', (c: Buffer) => {
     stdout += c.toString();
-    if (stdout.includes('ready\n')) markReady();
+    for (const w of waiters.filter((x) => stdout.includes(x.text))) w.resolve();
   });
+  const ready = output('ready\n');
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on('close', (code) => {
-      markReady();
+      for (const w of waiters) w.resolve(); // a test waiting for output that never came fails on its checks
       resolve({ code, stdout, stderr });
     }),
   );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return { pid: child.pid as number, ready, done, exited };
+  return { pid: child.pid as number, ready, done, exited, output };
 }
 
 /** Whether a process exists and is not a zombie waiting to be reaped. */
@@ -71,10 +78,12 @@ describe('berth run and signals', () => {
     expect(containersOf(f)).toEqual([]);
   });
 
-  it('a second SIGINT kills a container that ignores the first (as pid 1 ignores signals it has no handler for); without --rm the record stays', async () => {
-    const run = start(['busybox', 'sh', '-c', 'trap "" INT; echo ready; while :; do sleep 0.1; done']);
+  it('a second SIGINT kills a container that survives the first; without --rm the record stays', async () => {
+    const run = start(['busybox', 'sh', '-c', 'trap "echo got INT" INT; echo ready; while :; do sleep 0.1; done']);
     await run.ready;
     process.kill(run.pid, 'SIGINT');
+    // the container got it (forwarded) and carries on; only then the second, so the two never coalesce
+    await run.output('got INT\n');
     const [id] = containersOf(f);
     // still running after the first: the container ignored it
     const record = (): Record<string, unknown> => JSON.parse(readFileSync(path.join(f.root, 'containers', id, 'config.json'), 'utf8')) as Record<string, unknown>;

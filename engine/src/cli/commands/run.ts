@@ -54,8 +54,11 @@ export class RunCommand extends Command<BerthContext> {
       if (this.runtime !== 'berth-runtime' && this.runtime !== 'runc') {
         throw usage(`unknown runtime ${JSON.stringify(this.runtime)}: use berth-runtime or runc`);
       }
-      const { collectEnv, runContainer } = await import('../../run/index.js');
-      const { openStore } = await import('../context.js');
+      // require, not import(): under Node16 + CommonJS import() goes through the ESM loader
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { collectEnv, runContainer } = require('../../run') as typeof import('../../run');
+      const { openStore } = require('../context') as typeof import('../context');
+      /* eslint-enable @typescript-eslint/no-require-imports */
       const env = await collectEnv(this.env, this.envFile, process.env);
       const store = await openStore(this.context);
       return await runContainer(
