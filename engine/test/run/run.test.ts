@@ -74,10 +74,11 @@ describe('berth run (foreground)', () => {
       'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       'WITH_EQ=a=b',
     ]);
-    // A missing file: berth's error (125). Through `node --` only: Node 20 itself looks for
-    // --env-file anywhere on its command line and exits 9 when the file is missing.
+    // A missing file: berth's error (125). Node 20 itself looks for --env-file anywhere on its
+    // command line and exits 9 when the file is missing: the bin's shebang (`node --`) stops
+    // that, so run the bin itself, as a user does.
     const bad = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--', BIN, 'run', '--rm', '--env-file', path.join(f.root, 'missing.list'), 'busybox', 'true'], { env: { ...process.env, ...f.env } }, (err, _out, stderr) =>
+      execFile(BIN, ['run', '--rm', '--env-file', path.join(f.root, 'missing.list'), 'busybox', 'true'], { env: { ...process.env, ...f.env } }, (err, _out, stderr) =>
         resolve({ code: err ? Number(err.code) : 0, stderr }),
       );
     });
