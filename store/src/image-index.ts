@@ -158,12 +158,12 @@ export class ImageIndex {
       const untagged: string[] = [];
       let digest: Digest | undefined;
       if (ref.digest !== undefined) {
-        const img = index.images[ref.digest];
         const name = `${ref.name}@${ref.digest}`;
-        if (img?.repoDigests.includes(name)) {
-          index.images[ref.digest] = { ...img, repoDigests: img.repoDigests.filter((r) => r !== name) };
+        const img = byRepoDigest(index, name, ref.digest);
+        if (img) {
+          index.images[img.digest] = { ...img, repoDigests: img.repoDigests.filter((r) => r !== name) };
           untagged.push(name);
-          digest = ref.digest;
+          digest = img.digest;
         }
       } else {
         const key = ref.toString();
@@ -266,10 +266,17 @@ function lookup(index: IndexFile, input: string): ImageRecord | undefined {
   } catch {
     return undefined;
   }
-  if (ref.digest !== undefined) {
-    const img = index.images[ref.digest];
-    return img && img.repoDigests.some((r) => r === `${ref.name}@${ref.digest}`) ? img : undefined;
-  }
+  if (ref.digest !== undefined) return byRepoDigest(index, `${ref.name}@${ref.digest}`, ref.digest);
   const digest = index.tags[ref.toString()];
   return digest === undefined ? undefined : index.images[digest];
+}
+
+/**
+ * The image that carries `name@digest` as a repo digest: usually the image stored under that
+ * digest, but a multi-platform pull records the index digest on the platform's image (as Docker).
+ */
+function byRepoDigest(index: IndexFile, repoDigest: string, digest: Digest): ImageRecord | undefined {
+  const direct = index.images[digest];
+  if (direct?.repoDigests.includes(repoDigest)) return direct;
+  return Object.values(index.images).find((img) => img.repoDigests.includes(repoDigest));
 }

@@ -32,6 +32,21 @@ describe('image index', () => {
     expect(statSync(path.join(tmp.dir, 'images.json')).mode & 0o777).toBe(0o600);
   });
 
+  test('a repo digest recorded on another image (a multi-platform index digest) finds it and untags', async () => {
+    const a = image('a');
+    const indexDigest = digestOf('index a');
+    await index().add(a, ['busybox']);
+    await index().update((file) => {
+      const img = file.images[a.digest];
+      file.images[a.digest] = { ...img, repoDigests: [...img.repoDigests, `docker.io/library/busybox@${indexDigest}`] };
+    });
+    expect((await index().get(`busybox@${indexDigest}`))?.digest).toBe(a.digest);
+    expect(await index().get(`alpine@${indexDigest}`)).toBeUndefined();
+    expect(await index().untag(`busybox@${indexDigest}`)).toEqual({ untagged: [`docker.io/library/busybox@${indexDigest}`] });
+    expect(await index().get(`busybox@${indexDigest}`)).toBeUndefined();
+    expect((await index().get('busybox'))?.digest).toBe(a.digest);
+  });
+
   test('several tags per image; image ID prefixes of the config digest', async () => {
     const a = image('a');
     await index().add(a, ['busybox:1']);
