@@ -1,9 +1,11 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --
 'use strict';
 // The shebang drops NODE_EXTRA_CA_CERTS: Node 20 parses that CA bundle at every start (~60 ms,
 // more than runc's whole call), and berth-runtime makes no TLS connections. Shims exec this file
 // directly, so they get the shebang; the container's and the hooks' environments come from
 // config.json, never from ours. (`env -S` needs coreutils >= 8.30.)
+// `--` after node: Node 20 takes its own --env-file from anywhere in argv (even after the script),
+// and a container's argv (`exec ID cmd --env-file F`) must reach us untouched.
 const path = require('node:path');
 
 // The compiled CLI: `npm run build` (tsc -b) makes runtime/dist.
