@@ -10,6 +10,12 @@ export interface BlobWriter {
   commit(): Promise<void>;
   /** Drop what was written. Safe to call after commit or twice. */
   abort(): Promise<void>;
+  /**
+   * The writer checks size and digest itself and `commit()` throws
+   * `DigestMismatchError` (storing nothing) when they do not match, as the
+   * store's ingest does: the client then does not hash the bytes a second time.
+   */
+  readonly verifies?: boolean;
 }
 
 /** Where pulled content goes: a layout directory, the store, memory. */

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { OciLayout, RegistryClient, pullToLayout, pushFromLayout, type CredentialStore } from '../src';
+import { DigestMismatchError, digestOf } from '@berth/spec';
+import { OciLayout, RegistryClient, pullToLayout, pushFromLayout, type BlobWriter, type CredentialStore } from '../src';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy';
 import { makeImage, type FixtureImage } from './helpers/images';
 import { startRegistry, type TestRegistry } from './helpers/registry';
@@ -164,6 +165,37 @@ describe('faults between berth and the registry', () => {
     expect(await layout.has(img.descriptor.digest)).toBe(false);
     expect((await layout.index()).manifests).toEqual([]);
     expect((await fs.readdir(path.join(out, 'blobs'))).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+  });
+
+  test('a sink that verifies on commit gets the bytes unhashed by the client; its mismatch error comes through', async () => {
+    const small = img.manifest.layers[1];
+    proxy.rules.push({ method: 'GET', path: blobPath(small.digest), fault: { kind: 'corrupt' }, times: 2 });
+    const repo = client.repository(proxy.host, 'faults/app');
+    const sink = (verify: boolean) => {
+      const chunks: Buffer[] = [];
+      const calls: string[] = [];
+      const writer: BlobWriter = {
+        verifies: true,
+        write: async (c) => void chunks.push(Buffer.from(c)),
+        truncate: async () => void chunks.splice(0),
+        commit: async () => {
+          calls.push('commit');
+          const actual = digestOf(Buffer.concat(chunks));
+          if (verify && actual !== small.digest) throw new DigestMismatchError(small.digest, actual, `blob ${small.digest}`);
+        },
+        abort: async () => void calls.push('abort'),
+      };
+      return { writer, calls };
+    };
+    // A sink that says it verifies but does not: the client trusted it (no second hash), so the
+    // corrupted bytes went through. This is the contract the store's ingest relies on.
+    const trusting = sink(false);
+    await repo.fetchBlob(small, trusting.writer);
+    expect(trusting.calls).toEqual(['commit']);
+    // The store-like sink refuses them at commit: the pull fails and the writer is aborted.
+    const checking = sink(true);
+    await expect(repo.fetchBlob(small, checking.writer)).rejects.toMatchObject({ code: 'ERR_BERTH_DIGEST_MISMATCH' });
+    expect(checking.calls).toEqual(['commit', 'abort']);
   });
 
   test('a registry that refuses PATCH gets a monolithic upload instead', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startRegistry, type TestRegistry } from '../../../registry-client/test/helpers/registry';
+import { startFaultProxy } from '../../../registry-client/test/helpers/fault-proxy';
 import { execFileSync } from 'node:child_process';
 import { BIN, berth, buildCli, rmrf, seedImage, seedIndex, tempDir } from '../helpers';
 
@@ -145,6 +146,23 @@ describe('berth pull', () => {
     const dangling = await berth(['--root', root, 'images', '-f', 'dangling=true', '--format', '{{.Repository}} {{.Tag}}']);
     expect(dangling.stdout).toBe(`${registry.host}/moving <none>\n`);
     expect((await berth(['--root', root, 'images', '--filter', 'nope=1'])).code).toBe(125);
+  });
+
+  it('refuses corrupted blob bytes (verified once, by the store) and records nothing', async () => {
+    const proxy = await startFaultProxy(registry.host);
+    try {
+      proxy.rules.push({ method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'corrupt' }, times: 1000 });
+      const r = await berth(['--root', root, 'pull', `${proxy.host}/busybox`]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/sha256:[0-9a-f]{64}/);
+      expect(r.stderr).toMatch(/digest/i);
+      const tags = existsSync(path.join(root, 'images.json')) ? (JSON.parse(readFileSync(path.join(root, 'images.json'), 'utf8')) as { tags: object }).tags : {};
+      expect(tags).toEqual({});
+      const snapshots = existsSync(path.join(root, 'snapshots')) ? readdirSync(path.join(root, 'snapshots')).filter((n) => !n.startsWith('.')) : [];
+      expect(snapshots).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('draws progress lines in place on a terminal', () => {
