@@ -24,6 +24,12 @@ export interface TransportOptions {
   certsDirs?: readonly string[];
   /** Extra CA certificates (PEM) trusted for every registry. */
   ca?: readonly string[];
+  /**
+   * Files of extra CA certificates (PEM) trusted for every registry, read when
+   * the first request is made: `berth` hands over NODE_EXTRA_CA_CERTS this way
+   * so that commands which contact no registry do not pay for parsing it.
+   */
+  caFiles?: readonly string[];
   /** Attempts after the first on 429, 5xx and dropped connections (default 5). */
   retries?: number;
   /** First backoff delay; doubles per attempt (default 200 ms). */
@@ -112,6 +118,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * each request needs, retries what can be retried, and follows redirects
  * without carrying Authorization to another host.
  */
+async function readCaFiles(files: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    files.map((file) =>
+      fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new BerthError('ERR_BERTH_CA_FILE', `${file}: cannot read extra CA certificates: ${err.code ?? err.message}`);
+      }),
+    ),
+  );
+}
+
 export class RegistryTransport {
   readonly registry: string;
   private readonly options: TransportOptions;
@@ -142,7 +158,7 @@ export class RegistryTransport {
   private agent(): Promise<Agent> {
     this.dispatcher ??= (async () => {
       const dir = await this.certsDir();
-      const extra = [...(this.options.ca ?? []), ...dir.ca];
+      const extra = [...(this.options.ca ?? []), ...(await readCaFiles(this.options.caFiles ?? [])), ...dir.ca];
       // Passing `ca` replaces Node's roots and costs a parse of all of them,
       // so only do it when there is something to add.
       const ca = extra.length ? [...tls.rootCertificates, ...extra] : undefined;
@@ -339,7 +355,9 @@ export class RegistryTransport {
   }
 
   async close(): Promise<void> {
-    if (this.dispatcher) await (await this.dispatcher).close();
+    // an agent that failed to build (unreadable CA file) was reported by the request that needed it
+    const agent = await this.dispatcher?.catch(() => undefined);
+    await agent?.close();
   }
 }
 
