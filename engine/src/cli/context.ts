@@ -23,6 +23,14 @@ export async function openStore(ctx: BerthContext): Promise<Store> {
   return store;
 }
 
+/** CA files Node did not load at start-up (see bin/berth.js), trusted by every registry client. */
+const deferredCaFiles: string[] = [];
+
+/** Trusts the certificates in `file` (NODE_EXTRA_CA_CERTS that the bin kept from Node) for registries. */
+export function deferExtraCaCerts(file: string): void {
+  deferredCaFiles.push(file);
+}
+
 /**
  * A registry client with the user's credentials (`$DOCKER_CONFIG/config.json`
  * or ~/.docker/config.json), docker.io mirrors and insecure registries from
@@ -36,6 +44,7 @@ export async function openRegistry(env: NodeJS.ProcessEnv = process.env): Promis
     credentials: new DockerConfig({ env }),
     mirrors: settings.registryMirrors,
     insecureRegistries: settings.insecureRegistries,
+    caFiles: deferredCaFiles.length ? [...deferredCaFiles] : undefined,
   });
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
