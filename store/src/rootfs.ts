@@ -38,6 +38,16 @@ export interface RootfsPaths {
 
 export type LowerdirStyle = 'full' | 'short' | 'relative';
 
+export interface MountOptions {
+  /**
+   * Mount with overlayfs's `volatile` (Linux 5.10+): no syncs to the upper
+   * dir, so unmounting skips syncing the filesystem under the store. For
+   * throwaway containers (`--rm`) only: after a crash the upper dir cannot be
+   * mounted again. Kernels without the option mount without it.
+   */
+  volatile?: boolean;
+}
+
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /** Whether `target` is a mount point, from /proc/self/mountinfo (octal escapes decoded). */
@@ -123,14 +133,14 @@ export class RootfsManager {
    * The overlay mount data for a root filesystem, and which lowerdir style
    * fitted; `relative` data must be used with the store root as cwd.
    */
-  async mountData(id: string): Promise<{ data: string; style: LowerdirStyle }> {
+  async mountData(id: string, options: MountOptions = {}): Promise<{ data: string; style: LowerdirStyle }> {
     const info = await this.get(id);
     if (!info) throw new NotFoundError(`no root filesystem ${id}`);
     const p = this.paths(id);
     const top = [...info.snapshots].reverse();
     for (const chainId of top) await this.snapshots.ensureLink(chainId);
     const build = (lowers: string[], upper: string, work: string): string =>
-      `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
+      `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}${options.volatile ? ',volatile' : ''}`;
     const full = build(top.map((c) => this.snapshots.fsPath(c)), p.upper, p.work);
     const candidates: [LowerdirStyle, string][] = [
       ['full', full],
@@ -155,9 +165,21 @@ export class RootfsManager {
   }
 
   /** Mounts the overlay at `merged` (idempotent). */
-  async mount(id: string): Promise<RootfsPaths & { style: LowerdirStyle }> {
+  async mount(id: string, options: MountOptions = {}): Promise<RootfsPaths & { style: LowerdirStyle }> {
     const p = this.paths(id);
-    const { data, style } = await this.mountData(id);
+    if (options.volatile) {
+      try {
+        return await this.mountWith(id, p, options);
+      } catch (err) {
+        // a kernel before 5.10 does not know the option
+        if (!(err instanceof SysError && err.errno === 'EINVAL')) throw err;
+      }
+    }
+    return this.mountWith(id, p, {});
+  }
+
+  private async mountWith(id: string, p: RootfsPaths, options: MountOptions): Promise<RootfsPaths & { style: LowerdirStyle }> {
+    const { data, style } = await this.mountData(id, options);
     if (isMountPoint(p.merged)) return { ...p, style };
     if (style === 'relative') {
       // overlay resolves relative lowerdirs against the caller's cwd; nothing else runs on

@@ -19,13 +19,22 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function mountImage(layers: Buffer[], id: string): Promise<{ merged: string; style: LowerdirStyle }> {
+async function mountImage(layers: Buffer[], id: string, options: { volatile?: boolean } = {}): Promise<{ merged: string; style: LowerdirStyle }> {
   const image = buildImage(layers);
   await addImage(store, image, ['app:latest']);
   const snaps = await store.unpackImage(image.manifestDigest);
   await store.rootfs.create(id, snaps.map((s) => s.chainId));
   mounted.push(id);
-  return store.rootfs.mount(id);
+  return store.rootfs.mount(id, options);
+}
+
+/** The super options of the mount at `target` (the last field of its mountinfo line). */
+function superOptions(target: string): string {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === target);
+  if (!line) throw new Error(`${target} is not mounted`);
+  return line.split(' ').pop()!;
 }
 
 describe('container root filesystems on overlayfs', () => {
@@ -118,5 +127,23 @@ describe('container root filesystems on overlayfs', () => {
     expect(isMountPoint(merged)).toBe(false);
     expect(existsSync(path.join(root, 'rootfs/gone'))).toBe(false);
     await expect(store.rootfs.create('../evil', [])).rejects.toThrow(/invalid root filesystem id/);
+  });
+
+  test('a volatile overlay (for --rm) skips syncs; the default one does not; both unmount and delete', async () => {
+    useRoot('berth-rootfs-');
+    const layers = [layerTar([{ type: 'file', name: 'f', data: 'lower' }])];
+    const plain = await mountImage(layers, 'plain');
+    const throwaway = await mountImage(layers, 'throwaway', { volatile: true });
+    // Linux 5.10+ shows the option as `volatile` (6.x: `fsync=volatile`)
+    expect(superOptions(throwaway.merged)).toMatch(/(^|,)(fsync=)?volatile(,|$)/);
+    expect(superOptions(plain.merged)).not.toMatch(/volatile/);
+    writeFileSync(path.join(throwaway.merged, 'f'), 'upper');
+    expect(readFileSync(path.join(throwaway.merged, 'f'), 'utf8')).toBe('upper');
+    expect(readFileSync(path.join(plain.merged, 'f'), 'utf8')).toBe('lower');
+    await store.rootfs.remove('throwaway');
+    await store.rootfs.remove('plain');
+    mounted.splice(0);
+    expect(isMountPoint(throwaway.merged)).toBe(false);
+    expect(existsSync(path.join(root, 'rootfs/throwaway'))).toBe(false);
   });
 });
