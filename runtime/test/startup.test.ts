@@ -44,6 +44,12 @@ test.each(['state', 'start', 'delete', 'kill'])('%s reaches the runtime without 
   expect(process.exitCode).toBe(1);
 });
 
+test('exec reaches exec.ts without clipanion', async () => {
+  // exec.ts loads the validator (mocked away) first: the failure shows the hot path got there.
+  expect(await run(['exec', 'nope', 'true'])).toContain('exec failed: config validator loaded');
+  expect(process.exitCode).toBe(255);
+});
+
 test('delete --force of a missing container succeeds, as runc', async () => {
   expect(await run(['delete', '--force', 'nope'])).toBe('');
   expect(process.exitCode).toBe(0);

@@ -15,6 +15,10 @@ interface HotCommand {
   strings?: Record<string, string>;
   booleans?: Record<string, string>;
   operands: [min: number, max: number];
+  /** Everything after the first operand is an operand too (exec's command line). */
+  restAreOperands?: boolean;
+  /** run() resolves to the exit status (else a call that returns exits 0). */
+  status?: boolean;
   run(runtime: Runtime, values: Values, operands: string[], stdout: NodeJS.WritableStream): Promise<unknown> | void;
 }
 
@@ -58,6 +62,39 @@ const HOT: Record<string, HotCommand> = {
       return rt.kill(id, parseSignal(signal ?? 'SIGTERM'), v.all === true);
     },
   },
+  // containerd's shape (`exec --process F --detach --pid-file F [--console-socket S] ID`) and
+  // `exec ID CMD...`; flags that describe the process (-e, -u, --cwd, ...) go to clipanion.
+  exec: {
+    strings: { '--process': 'processFile', '-p': 'processFile', '--console-socket': 'consoleSocket', '--pid-file': 'pidFile' },
+    booleans: { '--detach': 'detach', '-d': 'detach', '--tty': 'tty', '-t': 'tty' },
+    operands: [1, Infinity],
+    restAreOperands: true,
+    status: true,
+    run: async (rt, v, [id, ...args]) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { execInContainer } = require('../exec') as typeof import('../exec');
+      try {
+        return await execInContainer(rt, id, {
+          processFile: str(v.processFile),
+          args,
+          tty: v.tty === true,
+          consoleSocket: str(v.consoleSocket),
+          detach: v.detach === true,
+          pidFile: str(v.pidFile),
+          env: [],
+          additionalGids: [],
+          caps: [],
+          noNewPrivs: false,
+          preserveFds: 0,
+          ignorePaused: false,
+        });
+      } catch (err) {
+        // As the clipanion command (and runc): a failed exec exits 255, told apart from the process's status.
+        rt.log.fatal(`exec failed: ${err instanceof Error ? err.message : String(err)}`);
+        return 255;
+      }
+    },
+  },
   delete: {
     booleans: { '--force': 'force', '-f': 'force' },
     operands: [1, 1],
@@ -66,7 +103,8 @@ const HOT: Record<string, HotCommand> = {
 };
 
 export interface HotCall {
-  run(runtime: Runtime, stdout: NodeJS.WritableStream): Promise<unknown> | void;
+  /** Resolves to the process's exit status. */
+  run(runtime: Runtime, stdout: NodeJS.WritableStream): Promise<number>;
 }
 
 /** The parsed call when `argv` (after the global flags) is a plain hot command, else undefined. */
@@ -77,6 +115,10 @@ export function parseHot(argv: readonly string[]): HotCall | undefined {
   const operands: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i];
+    if (cmd.restAreOperands && operands.length > 0) {
+      operands.push(arg);
+      continue;
+    }
     if (!arg.startsWith('-') || arg === '-') {
       operands.push(arg);
       continue;
@@ -97,5 +139,10 @@ export function parseHot(argv: readonly string[]): HotCall | undefined {
     }
   }
   if (operands.length < cmd.operands[0] || operands.length > cmd.operands[1]) return undefined;
-  return { run: (runtime, stdout) => cmd.run(runtime, values, operands, stdout) };
+  return {
+    run: async (runtime, stdout) => {
+      const result = await cmd.run(runtime, values, operands, stdout);
+      return cmd.status ? (result as number) : 0;
+    },
+  };
 }

@@ -119,8 +119,7 @@ export async function main(argv: string[]): Promise<void> {
     const hot = parseHot(rest);
     if (hot) {
       // The shim's calls, without clipanion (see hot.ts); a failure is reported below.
-      await hot.run(getRuntime(), process.stdout);
-      code = 0;
+      code = await hot.run(getRuntime(), process.stdout);
     } else {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { Cli } = require('clipanion') as typeof import('clipanion');
