@@ -27,6 +27,18 @@ export interface PullOptions {
    */
   nonDistributable?: boolean;
   onProgress?: ProgressListener;
+  /**
+   * Called once the platform image's manifest is known, before any blob is
+   * fetched (the first platform's with allPlatforms).
+   */
+  onManifest?: (manifest: ImageManifest, descriptor: Descriptor) => void;
+  /**
+   * Called when a blob is in the sink: found there, or fetched, verified and
+   * committed. With it, the config goes first and the layers follow in
+   * manifest order (not biggest first), so a caller can unpack layer n while
+   * later ones download, as Docker does.
+   */
+  onBlob?: (digest: string) => void;
 }
 
 export interface PulledImage {
@@ -69,6 +81,11 @@ export async function pullImage(
     manifests.push({ fetched: top, manifest: parseManifest(top, ref) });
   }
 
+  options.onManifest?.(manifests[0].manifest, {
+    mediaType: manifests[0].fetched.mediaType,
+    digest: manifests[0].fetched.digest,
+    size: manifests[0].fetched.size,
+  });
   const blobs = new Map<string, Descriptor>();
   for (const { manifest } of manifests) {
     for (const d of [manifest.config, ...manifest.layers]) {
@@ -77,16 +94,20 @@ export async function pullImage(
   }
   const todo: Descriptor[] = [];
   for (const d of blobs.values()) {
-    if (await sink.has(d.digest)) options.onProgress?.({ digest: d.digest, state: 'exists', done: d.size, total: d.size });
-    else {
+    if (await sink.has(d.digest)) {
+      options.onProgress?.({ digest: d.digest, state: 'exists', done: d.size, total: d.size });
+      options.onBlob?.(d.digest);
+    } else {
       options.onProgress?.({ digest: d.digest, state: 'waiting', done: 0, total: d.size });
       todo.push(d);
     }
   }
-  // Biggest first, so the long transfers start early.
-  todo.sort((a, b) => b.size - a.size);
+  // Biggest first, so the long transfers start early; in manifest order (configs first, then
+  // layers base first) for a caller that consumes blobs as they arrive.
+  if (!options.onBlob) todo.sort((a, b) => b.size - a.size);
   await runPool(todo, options.concurrency ?? 4, async (d) => {
     await repo.fetchBlob(d, await sink.writer(d), options.onProgress);
+    options.onBlob?.(d.digest);
   });
 
   for (const { fetched } of manifests) await storeBytes(sink, fetched);

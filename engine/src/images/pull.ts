@@ -3,10 +3,11 @@
  * lease, so a concurrent GC cannot take them), layer snapshots, then the
  * index entry last, so an image is named only once it is complete.
  */
-import { pullImage, type ProgressEvent, type RegistryClient } from '@berth/registry-client';
+import { pullImage, type ImageManifest, type ProgressEvent, type PulledImage, type RegistryClient } from '@berth/registry-client';
 import type { ImageReference } from '@berth/spec';
 import type { Store } from '@berth/store';
-import { addIndexRepoDigest, registerImage } from './register';
+import { BlobArrivals } from './arrivals';
+import { addIndexRepoDigest, registerImage, unpackLayers } from './register';
 import { StoreContent } from './store-content';
 
 export type LayerStatus =
@@ -63,7 +64,31 @@ export async function pullIntoStore(
       if (status === 'downloaded') listener.layer(e.digest, 'verifying', e.done, e.total);
       if (status) listener.layer(e.digest, status, e.done, e.total);
     };
-    const pulled = await pullImage(client, ref, sink, { platform: options.platform, onProgress });
+    // Layers unpack as they arrive (layer n once it and its parent are in), while later ones download.
+    const arrivals = new BlobArrivals();
+    let unpacking: Promise<void> | undefined;
+    const onManifest = (m: ImageManifest): void => {
+      unpacking = unpackLayers(store, lease, m, {
+        ready: (d) => arrivals.wait(d),
+        onLayerUnpacked: (layer, size) => listener?.layer(layer, 'complete', size, size),
+      });
+      unpacking.catch(() => {}); // awaited below; a failure stops nothing already in flight
+    };
+    let pulled: PulledImage;
+    try {
+      pulled = await pullImage(client, ref, sink, {
+        platform: options.platform,
+        onProgress,
+        onManifest,
+        onBlob: (d) => arrivals.arrived(d),
+      });
+    } catch (err) {
+      arrivals.fail(err);
+      await unpacking?.catch(() => {});
+      throw err;
+    }
+    arrivals.end();
+    await unpacking;
     const manifestDigest = pulled.descriptor.digest;
     const digest = pulled.indexDigest ?? manifestDigest;
     const refs: ImageReference[] = ref.digest === undefined ? [ref] : [];

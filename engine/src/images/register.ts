@@ -6,7 +6,7 @@
  */
 import { isIndexMediaType, selectPlatform, type Descriptor, type ImageIndex } from '@berth/registry-client';
 import { validateDigest, type ImageReference } from '@berth/spec';
-import { chainIds, type ImageEntry, type Lease, type Store } from '@berth/store';
+import { StoreError, chainIds, type ImageEntry, type Lease, type Store } from '@berth/store';
 
 /** The platform manifest to store for a descriptor: itself, or the host's entry of an index. */
 export async function platformManifest(store: Store, desc: Descriptor, name: string, platform?: string): Promise<Descriptor> {
@@ -23,11 +23,38 @@ export async function registerImage(
   onLayerUnpacked?: (layerDigest: string, size: number) => void,
 ): Promise<ImageEntry> {
   const m = await store.manifest(manifest.digest);
-  const config = await store.config(m.config.digest);
+  await unpackLayers(store, lease, m, { onLayerUnpacked });
+  return store.images.add(
+    { digest: validateDigest(manifest.digest), mediaType: manifest.mediaType, size: manifest.size, config: m.config.digest },
+    refs,
+  );
+}
+
+/**
+ * Unpacks an image's layers into snapshots, base first, each once. `ready`
+ * resolves when a blob is in the content store (a pull still downloading the
+ * later layers); by default every blob is there already.
+ */
+export async function unpackLayers(
+  store: Store,
+  lease: Lease,
+  manifest: { config: { digest: string }; layers: readonly { digest: string; size: number }[] },
+  options: { ready?: (digest: string) => Promise<void>; onLayerUnpacked?: (layerDigest: string, size: number) => void } = {},
+): Promise<void> {
+  const ready = options.ready ?? (async () => {});
+  await ready(manifest.config.digest);
+  const config = await store.config(manifest.config.digest);
   const diffIds = config.rootfs.diff_ids.map((d) => validateDigest(d));
+  if (diffIds.length !== manifest.layers.length) {
+    throw new StoreError(
+      'ERR_BERTH_STORE_BAD_IMAGE',
+      `the manifest lists ${manifest.layers.length} layers but the config ${manifest.config.digest} has ${diffIds.length} diff IDs`,
+    );
+  }
   const chain = chainIds(diffIds);
   await lease.protect(...chain);
-  for (const [i, layer] of m.layers.entries()) {
+  for (const [i, layer] of manifest.layers.entries()) {
+    await ready(layer.digest);
     const { unpacked } = await store.snapshots.ensure({
       chainId: chain[i],
       diffId: diffIds[i],
@@ -35,12 +62,8 @@ export async function registerImage(
       layer: layer.digest,
       open: () => store.content.open(layer.digest),
     });
-    if (unpacked) onLayerUnpacked?.(layer.digest, layer.size);
+    if (unpacked) options.onLayerUnpacked?.(layer.digest, layer.size);
   }
-  return store.images.add(
-    { digest: validateDigest(manifest.digest), mediaType: manifest.mediaType, size: manifest.size, config: m.config.digest },
-    refs,
-  );
 }
 
 /**
