@@ -1,15 +1,21 @@
 import type { RuntimeTypes } from '@berth/spec';
 import { bpf } from '@berth/sys';
-import { BpfDeviceFilterAttacher } from './devices/attach';
 import { containerDeviceRules } from './devices/rules';
 import { detectLayout } from './detect';
 import { CgroupError } from './errors';
-import { createCgroupManager } from './index';
 import type { CgroupManager } from './manager';
-import { openCgroupManager } from './reopen';
+import { createCgroupManager, openCgroupManager } from './reopen';
 import { resolveCgroupsPath } from './path';
 import { resourcesFromOci, type Resources } from './resources';
-import { V2Manager } from './v2/manager';
+import type { V2Manager as V2ManagerClass } from './v2/manager';
+import type { BpfDeviceFilterAttacher as Attacher } from './devices/attach';
+
+/* eslint-disable @typescript-eslint/no-require-imports --
+ * v2-only modules load on a v2 host only (the in-process runtime of `berth run` pays for
+ * every module it loads at each start). */
+const bpfAttacher = (): Attacher => new (require('./devices/attach') as typeof import('./devices/attach')).BpfDeviceFilterAttacher(bpf);
+const V2Manager = (): typeof V2ManagerClass => (require('./v2/manager') as typeof import('./v2/manager')).V2Manager;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /*
  * The runtime's side of cgroups: what create, delete and the later commands
@@ -52,7 +58,7 @@ export function planContainerCgroup(config: RuntimeTypes.Spec, opts: ContainerCg
     cgroupsPath: linux.cgroupsPath,
     systemdCgroup: opts.systemdCgroup,
     layout,
-    deviceFilter: layout.mode === 'v2' ? new BpfDeviceFilterAttacher(bpf) : undefined,
+    deviceFilter: layout.mode === 'v2' ? bpfAttacher() : undefined,
   });
   return {
     resources,
@@ -85,7 +91,7 @@ export function openContainerCgroup(paths: Readonly<Record<string, string>>): Cg
   if (layout.mode !== 'v2') return openCgroupManager(paths, layout);
   // openCgroupManager checks the saved paths, but builds a v2 manager without a device filter.
   openCgroupManager(paths, layout);
-  return new V2Manager({ root: layout.unified as string, dir: paths[''] as string, deviceFilter: new BpfDeviceFilterAttacher(bpf) });
+  return new (V2Manager())({ root: layout.unified as string, dir: paths[''] as string, deviceFilter: bpfAttacher() });
 }
 
 /**
