@@ -5,11 +5,15 @@
  * naming its holder process; GC ignores the leases of dead processes and
  * removes them. Protecting takes the store lock, and GC holds it from
  * listing to sweeping, so protect-then-check-then-write never races a sweep.
+ *
+ * The file is replaced atomically (temp + rename: GC never reads half of
+ * it) but not fsynced: it matters only while its holder lives, and after a
+ * crash the holder is dead and the lease void, whatever reached the disk.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomic';
+import { tempName } from './atomic';
 import { StoreLayout } from './layout';
 import { processStartTime, withLock } from './lock';
 
@@ -23,6 +27,8 @@ export interface LeaseFile {
 export class Lease {
   readonly file: string;
   private readonly digests = new Set<string>();
+  private holder: string | undefined;
+  private written: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly layout: StoreLayout,
@@ -33,9 +39,31 @@ export class Lease {
 
   /** Protects blob digests and snapshot chain IDs from GC until the lease is released. */
   async protect(...digests: string[]): Promise<void> {
-    for (const d of digests) this.digests.add(d);
-    const doc: LeaseFile = { holder: `${process.pid} ${processStartTime(process.pid) ?? '0'}`, digests: [...this.digests].sort() };
-    await withLock(this.layout.lock, () => writeFileAtomic(this.file, JSON.stringify(doc)), { timeoutMs: this.lockTimeoutMs });
+    const fresh = digests.filter((d) => !this.digests.has(d));
+    // Nothing new: the latest write (maybe still in flight) lists them; wait for it.
+    if (fresh.length === 0) return this.written;
+    for (const d of fresh) this.digests.add(d);
+    this.holder ??= `${process.pid} ${processStartTime(process.pid) ?? '0'}`;
+    this.written = withLock(
+      this.layout.lock,
+      // The document is made under the lock, so of concurrent calls the last to write lists them all.
+      () => this.write({ holder: this.holder ?? '', digests: [...this.digests].sort() }),
+      { timeoutMs: this.lockTimeoutMs },
+    );
+    return this.written;
+  }
+
+  private async write(doc: LeaseFile): Promise<void> {
+    const dir = path.dirname(this.file);
+    await fs.mkdir(dir, { recursive: true });
+    const tmp = tempName(dir, 'lease-');
+    try {
+      await fs.writeFile(tmp, JSON.stringify(doc), { flag: 'wx', mode: 0o644 });
+      await fs.rename(tmp, this.file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   async release(): Promise<void> {
