@@ -13,11 +13,11 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { digestOf, isDigest, parseDigest, validateDigest, type Digest } from '@berth/spec';
-import { TEMP_PREFIX, fsyncDir, tempName, writeFileAtomic } from './atomic';
+import { TEMP_PREFIX, tempName, writeFileAtomic } from './atomic';
 import { NotFoundError, StoreError } from './errors';
 import { StoreLayout } from './layout';
-import { acquireLock } from './lock';
-import { syncTree } from './sync';
+import { acquireLock, type HeldLock } from './lock';
+import { SnapshotBatch } from './snapshot-batch';
 import { unpackLayer, type UnpackResult } from './unpack';
 
 /** Chain IDs for a list of diff IDs, base first. */
@@ -76,6 +76,13 @@ export function shortLinkName(chainId: string): string {
   return createHash('sha256').update(chainId).digest('hex').slice(0, 16);
 }
 
+/** A layer unpacked into a temp dir, waiting for its sync and rename. */
+export interface PendingSnapshot {
+  readonly tmp: string;
+  readonly info: SnapshotInfo;
+  readonly result: UnpackResult;
+}
+
 /** How long an unpack waits for another process unpacking the same layer (a big layer on a slow disk). */
 const UNPACK_LOCK_TIMEOUT_MS = 30 * 60_000;
 
@@ -118,14 +125,30 @@ export class Snapshots {
    * was unpacked by this call.
    */
   async ensure(source: LayerSource): Promise<{ info: SnapshotInfo; unpacked: UnpackResult | undefined }> {
-    const existing = await this.get(source.chainId);
-    if (existing) {
-      await this.ensureLink(source.chainId);
-      return { info: existing, unpacked: undefined };
+    const batch = this.batch();
+    try {
+      const r = await batch.ensure(source);
+      await batch.commit();
+      return r;
+    } finally {
+      await batch.abort();
     }
-    if (source.parent !== null && !(await this.has(source.parent))) {
-      throw new NotFoundError(`snapshot ${source.chainId}: parent snapshot ${source.parent} is missing (unpack the parent first)`);
-    }
+  }
+
+  /** Snapshots unpacked together and made durable by one sync (see SnapshotBatch). */
+  batch(): SnapshotBatch {
+    return new SnapshotBatch(this);
+  }
+
+  /** The existing snapshot, its link made; undefined if there is none. */
+  async existing(chainId: string): Promise<SnapshotInfo | undefined> {
+    const info = await this.get(chainId);
+    if (info) await this.ensureLink(chainId);
+    return info;
+  }
+
+  /** Checks that a snapshot's chain ID follows from its parent and diff ID. */
+  checkChain(source: LayerSource): void {
     const expectedChain = source.parent === null ? source.diffId : digestOf(`${source.parent} ${source.diffId}`);
     if (expectedChain !== source.chainId) {
       throw new StoreError(
@@ -133,33 +156,25 @@ export class Snapshots {
         `snapshot ${source.chainId} does not follow from parent ${source.parent ?? '(none)'} and diff ID ${source.diffId}`,
       );
     }
+  }
+
+  /** Takes the per-layer unpack lock (another process unpacking the same layer holds it until its rename). */
+  async lockUnpack(chainId: string): Promise<HeldLock> {
     await fs.mkdir(this.layout.snapshots, { recursive: true });
     const locks = path.join(this.layout.root, 'locks');
     await fs.mkdir(locks, { recursive: true });
-    const held = await acquireLock(path.join(locks, `unpack-${snapshotDirName(source.chainId)}.lock`), { timeoutMs: UNPACK_LOCK_TIMEOUT_MS });
-    try {
-      // whoever held the lock before us may have unpacked it
-      const done = await this.get(source.chainId);
-      if (done) {
-        await this.ensureLink(source.chainId);
-        return { info: done, unpacked: undefined };
-      }
-      return await this.unpackLocked(source);
-    } finally {
-      await held.release();
-    }
+    return acquireLock(path.join(locks, `unpack-${snapshotDirName(chainId)}.lock`), { timeoutMs: UNPACK_LOCK_TIMEOUT_MS });
   }
 
-  private async unpackLocked(source: LayerSource): Promise<{ info: SnapshotInfo; unpacked: UnpackResult | undefined }> {
+  /** Unpacks a layer into a new temp dir (with its meta.json), not synced and not renamed. */
+  async unpackToTemp(source: LayerSource, lowers: readonly string[]): Promise<PendingSnapshot> {
     const tmp = tempName(this.layout.snapshots);
-    let result: UnpackResult;
     let stream: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
     try {
       await fs.mkdir(path.join(tmp, 'fs'), { recursive: true, mode: 0o755 });
       await fs.chmod(path.join(tmp, 'fs'), 0o755);
       stream = await source.open();
-      const lowers = source.parent === null ? [] : (await this.ancestry(source.parent)).map((c) => this.fsPath(c));
-      result = await unpackLayer(stream, path.join(tmp, 'fs'), { layer: source.layer, diffId: source.diffId, lowers });
+      const result = await unpackLayer(stream, path.join(tmp, 'fs'), { layer: source.layer, diffId: source.diffId, lowers });
       const info: SnapshotInfo = {
         chainId: source.chainId,
         diffId: source.diffId,
@@ -170,26 +185,29 @@ export class Snapshots {
         link: shortLinkName(source.chainId),
       };
       await writeFileAtomic(path.join(tmp, 'meta.json'), `${JSON.stringify(info, null, 2)}\n`);
-      await syncTree(tmp);
-      try {
-        await fs.rename(tmp, this.dir(source.chainId));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-        // another process finished the same snapshot first: use theirs
-        await fs.rm(tmp, { recursive: true, force: true });
-        const theirs = await this.get(source.chainId);
-        if (!theirs) throw err;
-        await this.ensureLink(source.chainId);
-        return { info: theirs, unpacked: undefined };
-      }
-      await fsyncDir(this.layout.snapshots);
-      await this.ensureLink(source.chainId);
-      return { info, unpacked: result };
+      return { tmp, info, result };
     } catch (err) {
       stream?.destroy?.();
       await fs.rm(tmp, { recursive: true, force: true });
       throw err;
+    }
+  }
+
+  /**
+   * Renames a synced temp snapshot into place. If another process finished
+   * the same snapshot first, ours is discarded and theirs returned.
+   */
+  async publish(pending: PendingSnapshot): Promise<SnapshotInfo | undefined> {
+    try {
+      await fs.rename(pending.tmp, this.dir(pending.info.chainId));
+      return undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      await fs.rm(pending.tmp, { recursive: true, force: true });
+      const theirs = await this.get(pending.info.chainId);
+      if (!theirs) throw err;
+      return theirs;
     }
   }
 

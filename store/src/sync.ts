@@ -34,6 +34,16 @@ let syncMissing = false;
 
 /** Flushes everything written under `dir` to disk (syncfs, or fsyncTree without the `sync` program). */
 export async function syncTree(dir: string): Promise<void> {
+  await syncTrees([dir]);
+}
+
+/**
+ * Flushes everything written under each of `dirs`, which are on one
+ * filesystem: one syncfs for them all, or fsyncTree of each.
+ */
+export async function syncTrees(dirs: readonly string[]): Promise<void> {
+  if (dirs.length === 0) return;
+  const dir = dirs[0];
   if (!syncMissing) {
     const missing = await new Promise<boolean>((resolve, reject) => {
       execFile('sync', ['--file-system', dir], (err) => {
@@ -45,5 +55,5 @@ export async function syncTree(dir: string): Promise<void> {
     if (!missing) return;
     syncMissing = true;
   }
-  await fsyncTree(dir);
+  for (const d of dirs) await fsyncTree(d);
 }

@@ -53,16 +53,23 @@ export async function unpackLayers(
   }
   const chain = chainIds(diffIds);
   await lease.protect(...chain);
-  for (const [i, layer] of manifest.layers.entries()) {
-    await ready(layer.digest);
-    const { unpacked } = await store.snapshots.ensure({
-      chainId: chain[i],
-      diffId: diffIds[i],
-      parent: i === 0 ? null : chain[i - 1],
-      layer: layer.digest,
-      open: () => store.content.open(layer.digest),
-    });
-    if (unpacked) options.onLayerUnpacked?.(layer.digest, layer.size);
+  // One sync for the image's new snapshots, before any of them gets its name (see SnapshotBatch).
+  const batch = store.snapshots.batch();
+  try {
+    for (const [i, layer] of manifest.layers.entries()) {
+      await ready(layer.digest);
+      const { unpacked } = await batch.ensure({
+        chainId: chain[i],
+        diffId: diffIds[i],
+        parent: i === 0 ? null : chain[i - 1],
+        layer: layer.digest,
+        open: () => store.content.open(layer.digest),
+      });
+      if (unpacked) options.onLayerUnpacked?.(layer.digest, layer.size);
+    }
+    await batch.commit();
+  } finally {
+    await batch.abort();
   }
 }
 
