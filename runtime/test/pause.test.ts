@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Scratch, berth, waitExit } from './helpers/bundle';
-import { TestCgroups, v1Skip } from './cgroups/container-helpers';
+import { v1ContainerSuite } from './cgroups/container-helpers';
 import { procState } from './cgroups/real-helpers';
 
 /*
@@ -9,23 +9,11 @@ import { procState } from './cgroups/real-helpers';
  * treats it, kill --all and ps over the container's cgroup.
  */
 
-const describeV1 = v1Skip === undefined ? describe : describe.skip;
-if (v1Skip !== undefined) console.log(`pause suite skipped: ${v1Skip}`);
-
 let s: Scratch;
 let root: string;
-const cg = new TestCgroups();
-
-beforeAll(async () => {
-  s = await Scratch.create();
-  root = s.stateRoot;
-});
-afterEach(async () => {
-  for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) await berth(root, ['delete', '--force', id]);
-});
-afterAll(() => {
-  cg.remove();
-  s.remove();
+const { describeV1, cg } = v1ContainerSuite('pause', (scratch) => {
+  s = scratch;
+  root = scratch.stateRoot;
 });
 
 async function status(id: string): Promise<string> {

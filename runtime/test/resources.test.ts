@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RuntimeTypes } from '@berth/spec';
 import { Scratch, berth } from './helpers/bundle';
-import { MiB, TestCgroups, layout, v1Skip, withResources } from './cgroups/container-helpers';
+import { MiB, layout, v1ContainerSuite, withResources } from './cgroups/container-helpers';
 
 /*
  * linux.resources enforced on real containers (cgroup v1 controllers, as on
@@ -12,23 +12,11 @@ import { MiB, TestCgroups, layout, v1Skip, withResources } from './cgroups/conta
 
 type LinuxResources = RuntimeTypes.LinuxResources;
 
-const describeV1 = v1Skip === undefined ? describe : describe.skip;
-if (v1Skip !== undefined) console.log(`resources suite skipped: ${v1Skip}`);
-
 let s: Scratch;
 let root: string;
-const cg = new TestCgroups();
-
-beforeAll(async () => {
-  s = await Scratch.create();
-  root = s.stateRoot;
-});
-afterEach(async () => {
-  for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) await berth(root, ['delete', '--force', id]);
-});
-afterAll(() => {
-  cg.remove();
-  s.remove();
+const { describeV1, cg } = v1ContainerSuite('resources', (scratch) => {
+  s = scratch;
+  root = scratch.stateRoot;
 });
 
 describeV1('resources on real containers', () => {

@@ -2,27 +2,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI_ENTRY, Scratch, berth, waitExit } from './helpers/bundle';
-import { MiB, TestCgroups, v1Skip, withResources } from './cgroups/container-helpers';
+import { MiB, v1ContainerSuite, withResources } from './cgroups/container-helpers';
 
 /* `update` changes the limits of a live container, as `runc update` does. */
 
-const describeV1 = v1Skip === undefined ? describe : describe.skip;
-if (v1Skip !== undefined) console.log(`update suite skipped: ${v1Skip}`);
-
 let s: Scratch;
 let root: string;
-const cg = new TestCgroups();
-
-beforeAll(async () => {
-  s = await Scratch.create();
-  root = s.stateRoot;
-});
-afterEach(async () => {
-  for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) await berth(root, ['delete', '--force', id]);
-});
-afterAll(() => {
-  cg.remove();
-  s.remove();
+const { describeV1, cg } = v1ContainerSuite('update', (scratch) => {
+  s = scratch;
+  root = scratch.stateRoot;
 });
 
 async function running(id: string): Promise<number> {

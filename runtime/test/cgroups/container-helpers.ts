@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
 import { detectLayout, type CgroupLayout } from '../../src/cgroups';
+import { Scratch, berth } from '../helpers/bundle';
 import { removeParent, testParent } from './real-helpers';
 
 /*
@@ -61,3 +62,28 @@ export function withResources(spec: Spec, resources: NonNullable<NonNullable<Spe
 }
 
 export const MiB = 1024 * 1024;
+
+/**
+ * The set-up the v1 container suites share: a scratch dir and state root, containers
+ * force-deleted after each test, the test cgroups and scratch removed at the end.
+ * `ready` receives the scratch once it exists. Returns the describe to use (skipped,
+ * with the reason printed, where v1 controllers are missing) and the test cgroups.
+ */
+export function v1ContainerSuite(name: string, ready: (s: Scratch) => void): { describeV1: jest.Describe; cg: TestCgroups } {
+  if (v1Skip !== undefined) console.log(`${name} suite skipped: ${v1Skip}`);
+  const cg = new TestCgroups();
+  let scratch: Scratch | undefined;
+  beforeAll(async () => {
+    scratch = await Scratch.create();
+    ready(scratch);
+  });
+  afterEach(async () => {
+    const root = scratch?.stateRoot;
+    for (const id of root && fs.existsSync(root) ? fs.readdirSync(root) : []) await berth(root!, ['delete', '--force', id]);
+  });
+  afterAll(() => {
+    cg.remove();
+    scratch?.remove();
+  });
+  return { describeV1: v1Skip === undefined ? describe : describe.skip, cg };
+}
