@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { S_IF, SysError, closeFd, mknod, pidfdOpen, pidfdSendSignal, pollReadable } from '@berth/sys';
 import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ContainerStateError } from './errors';
 import type { CgroupManager } from './cgroups/manager';
-import type { Resources } from './cgroups/resources';
+import type { RuntimeTypes } from '@berth/spec';
 import type { LaunchHooks, Launched } from './launch';
 import { ContainerLocks } from './lock';
 import type { TtyProxy } from './tty';
@@ -422,9 +422,18 @@ export class Runtime {
     await cgroup.thaw();
   }
 
-  /** Writes new limits into a live container's cgroup (runc update); absent fields are left as they are. */
-  update(id: string, resources: Resources): void {
-    this.liveCgroup(id).cgroup.set(resources);
+  /**
+   * runc update: the request (linux.resources) is merged into the saved limits, written to the
+   * live cgroup and persisted in state.json, under the container's lock (update.ts). Returns warnings.
+   */
+  update(id: string, request: RuntimeTypes.LinuxResources): string[] {
+    checkId(id);
+    return this.locks.with(id, () => {
+      const { state, cgroup } = this.liveCgroup(id);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { applyUpdate } = require('./update') as typeof import('./update');
+      return applyUpdate(this.dirs, state, cgroup, request);
+    });
   }
 
   /** The cgroup of a container that has not stopped (events, update, pause, resume). */

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { RuntimeTypes } from '@berth/spec';
 import { isFrozen } from './cgroups/frozen';
 import { ContainerNotFoundError, InvalidIdError } from './errors';
 
@@ -26,6 +27,8 @@ export interface SavedState {
   ownPidNs: boolean;
   /** The container's cgroup directories (the manager's paths(): controller to directory, "" for cgroup2). */
   cgroupPaths?: Record<string, string>;
+  /** linux.resources as the last `update` left them (runc saves its merged cgroup config); absent: the config's. */
+  resources?: RuntimeTypes.LinuxResources;
 }
 
 /** `state` output: the runtime-spec state plus runc's extra fields. */

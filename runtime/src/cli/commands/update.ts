@@ -64,8 +64,6 @@ export class UpdateCommand extends RuntimeCommand {
       }
       oci = u.resourcesFromFlags(this);
     }
-    const { resources, warnings } = u.updateRequest(oci);
-    for (const w of warnings) this.context.log.warn(w);
-    this.context.runtime().update(this.id, resources);
+    for (const w of this.context.runtime().update(this.id, oci)) this.context.log.warn(w);
   }
 }
