@@ -14,7 +14,7 @@ export interface BerthContext extends BaseContext {
  * loader, which lexes each module (and each one it re-exports) for its export names. */
 
 /** The store under the chosen root. */
-export async function openStore(ctx: BerthContext): Promise<Store> {
+export async function openStore(ctx: Pick<BerthContext, 'root'>): Promise<Store> {
   const { Store: StoreClass } = require('@berth/store') as typeof import('@berth/store');
   const { mkdir } = require('node:fs/promises') as typeof import('node:fs/promises');
   const store = new StoreClass({ root: ctx.root });

@@ -1,5 +1,5 @@
-import { runCli } from './cli';
 import { deferExtraCaCerts } from './context';
+import { runHot } from './hot';
 
 // The bin's shebang moved NODE_EXTRA_CA_CERTS here so that Node does not parse the bundle at
 // start-up: the registry client reads it when it first connects, and the processes berth
@@ -11,6 +11,10 @@ if (extraCa) {
   deferExtraCaCerts(extraCa);
 }
 
-void runCli(process.argv.slice(2)).then((code) => {
+const argv = process.argv.slice(2);
+// `berth run` skips clipanion (hot.ts); the full CLI loads for everything else.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when needed
+const done = runHot(argv) ?? (require('./cli') as typeof import('./cli')).runCli(argv);
+void done.then((code) => {
   process.exitCode = code;
 });

@@ -1,12 +1,12 @@
 import { Command, Option } from 'clipanion';
 import type { BerthContext } from '../context';
-
-/** Docker's exit status when berth itself fails (bad flag, image not found, pull failed). */
-const EXIT_BERTH = 125;
+import type { RunOptions } from '../run-options';
 
 /**
  * `berth run [OPTIONS] IMAGE [COMMAND] [ARG...]` in the foreground. Options
- * stop at IMAGE: what follows is the container's command line.
+ * stop at IMAGE: what follows is the container's command line. Most command
+ * lines never reach this class: main.ts parses them without clipanion
+ * (run-options.ts); this one serves `--help`, errors and rarer spellings.
  */
 export class RunCommand extends Command<BerthContext> {
   static override paths = [['run'], ['container', 'run']];
@@ -26,6 +26,7 @@ export class RunCommand extends Command<BerthContext> {
     ],
   });
 
+  // The names and defaults must match RUN_FLAGS in run-options.ts (a test compares them).
   remove = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open even if not attached' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
@@ -44,56 +45,32 @@ export class RunCommand extends Command<BerthContext> {
   image = Option.String({ name: 'IMAGE' });
   args = Option.Proxy({ name: 'COMMAND' });
 
-  async execute(): Promise<number> {
-    const { stderr } = this.context;
-    try {
-      if (this.detach) throw usage('detached mode (-d) is not supported yet: run in the foreground');
-      if (this.network !== 'host' && this.network !== 'none') {
-        throw usage(`network ${this.network} is not supported yet: use --network host (the default) or none`);
-      }
-      if (this.runtime !== 'berth-runtime' && this.runtime !== 'runc') {
-        throw usage(`unknown runtime ${JSON.stringify(this.runtime)}: use berth-runtime or runc`);
-      }
-      // require, not import(): under Node16 + CommonJS import() goes through the ESM loader
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      const { collectEnv, runContainer } = require('../../run') as typeof import('../../run');
-      const { openStore } = require('../context') as typeof import('../context');
-      /* eslint-enable @typescript-eslint/no-require-imports */
-      const env = await collectEnv(this.env, this.envFile, process.env);
-      const store = await openStore(this.context);
-      return await runContainer(
-        store,
-        {
-          image: this.image,
-          args: this.args,
-          env,
-          entrypoint: this.entrypoint,
-          name: this.name,
-          workdir: this.workdir,
-          user: this.user,
-          hostname: this.hostname,
-          readOnly: this.readOnly,
-          interactive: this.interactive,
-          tty: this.tty,
-          remove: this.remove,
-          network: this.network,
-          runtime: this.runtime,
-          platform: this.platform,
-        },
-        { stderr },
-      );
-    } catch (err) {
-      const e = err as Error & { exitCode?: number; code?: string };
-      const status = typeof e.exitCode === 'number' ? e.exitCode : EXIT_BERTH;
-      const detail = process.env['BERTH_DEBUG'] ? (e.stack ?? e.message) : e.message;
-      // an empty message: the runtime binary printed the error itself
-      if (detail !== '') stderr.write(`berth: ${detail}\n`);
-      if (e.code === 'ERR_BERTH_RUN_USAGE') stderr.write(`See 'berth run --help'.\n`);
-      return status;
-    }
+  /** The parsed command line, as the hot path in main.ts makes it. */
+  options(): RunOptions {
+    return {
+      remove: this.remove,
+      interactive: this.interactive,
+      tty: this.tty,
+      detach: this.detach,
+      env: this.env,
+      envFile: this.envFile,
+      entrypoint: this.entrypoint,
+      name: this.name,
+      workdir: this.workdir,
+      user: this.user,
+      hostname: this.hostname,
+      readOnly: this.readOnly,
+      network: this.network,
+      runtime: this.runtime,
+      platform: this.platform,
+      image: this.image,
+      args: this.args,
+    };
   }
-}
 
-function usage(message: string): Error & { code: string } {
-  return Object.assign(new Error(message), { code: 'ERR_BERTH_RUN_USAGE' });
+  async execute(): Promise<number> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, without the ESM loader
+    const { executeRun } = require('../run-action') as typeof import('../run-action');
+    return executeRun(this.options(), { stderr: this.context.stderr, root: this.context.root });
+  }
 }
