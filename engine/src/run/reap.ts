@@ -21,6 +21,11 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
+/** Whether the container is running: its record says so and its foreground `berth run` is alive. */
+export function isRunning(r: ContainerRecord): boolean {
+  return r.state === 'running' && r.owner !== undefined && !orphaned(r);
+}
+
 /** Whether the record's owning `berth run` is gone without having cleaned up. */
 function orphaned(r: ContainerRecord): boolean {
   if (!r.owner) return false;
