@@ -25,6 +25,8 @@ export interface CreateOptions {
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
   keep?: boolean;
+  /** With a terminal in the foreground: whether our stdin feeds it (default true; docker run -t without -i does not). */
+  stdin?: boolean;
 }
 
 const KILL_WAIT_MS = 10_000;
@@ -94,7 +96,7 @@ export class Runtime {
     let launched: Launched;
     try {
       launched = await this.launchContainer(id, opts, !opts.detach);
-      await tty?.attach();
+      await tty?.attach({ stdin: opts.stdin ?? true });
     } catch (err) {
       await tty?.close();
       throw err;

@@ -12,6 +12,7 @@ export class TtyProxy {
   private master = -1;
   private done: Promise<void> = Promise.resolve();
   private restoreRaw = false;
+  private readsStdin = false;
   private readonly onResize = (): void => this.resize();
 
   private constructor(
@@ -28,13 +29,16 @@ export class TtyProxy {
     return new TtyProxy(socketPath, dir, listenFd, acceptRecvFd(listenFd));
   }
 
-  /** Call once the container is created: the master has been sent by then. */
-  async attach(): Promise<void> {
+  /**
+   * Call once the container is created: the master has been sent by then.
+   * Without `stdin` (docker run -t without -i) our stdin is neither read nor made raw.
+   */
+  async attach(options: { stdin: boolean } = { stdin: true }): Promise<void> {
     const { fd } = await this.received;
     this.master = fd;
     this.resize();
     process.on('SIGWINCH', this.onResize);
-    if (process.stdin.isTTY) {
+    if (options.stdin && process.stdin.isTTY) {
       process.stdin.setRawMode(true);
       this.restoreRaw = true;
     }
@@ -45,6 +49,8 @@ export class TtyProxy {
       output.on('error', () => resolve());
       output.on('end', () => resolve());
     });
+    this.readsStdin = options.stdin;
+    if (!options.stdin) return;
     process.stdin.on('data', (chunk: Buffer) => {
       try {
         fs.writeSync(fd, chunk);
@@ -78,8 +84,10 @@ export class TtyProxy {
     await this.done;
     process.removeListener('SIGWINCH', this.onResize);
     if (this.restoreRaw) process.stdin.setRawMode(false);
-    process.stdin.pause();
-    process.stdin.destroy();
+    if (this.readsStdin) {
+      process.stdin.pause();
+      process.stdin.destroy();
+    }
     if (this.master >= 0) closeFd(this.master);
     closeFd(this.listenFd);
     fs.rmSync(this.dir, { recursive: true, force: true });

@@ -49,6 +49,8 @@ export async function executeRun(o: RunOptions, ctx: RunContext): Promise<number
         network: o.network,
         runtime: o.runtime,
         platform: o.platform,
+        init: o.init,
+        securityOpt: o.securityOpt,
       },
       { stderr },
     );

@@ -29,6 +29,8 @@ export interface RunOptions {
   network: string;
   runtime: string;
   platform: string | undefined;
+  init: boolean;
+  securityOpt: string[];
   image: string;
   args: string[];
 }
@@ -58,6 +60,8 @@ export const RUN_FLAGS: { readonly [K in FlagKey]: RunFlag } = {
   network: { names: ['--network', '--net'], kind: 'string', default: 'host' },
   runtime: { names: ['--runtime'], kind: 'string', default: 'berth-runtime' },
   platform: { names: ['--platform'], kind: 'string' },
+  init: { names: ['--init'], kind: 'boolean' },
+  securityOpt: { names: ['--security-opt'], kind: 'array' },
 };
 
 let byName: Map<string, FlagKey> | undefined;

@@ -14,9 +14,11 @@ import { EXIT_BERTH_ERROR, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, ExecError, RunEr
 export interface Executor {
   /**
    * Runs the bundle in the foreground; resolves to the exit status. `stdin`
-   * false gives the container /dev/null (no -i, no -t).
+   * (-i) feeds our stdin to the container; without it and without a terminal
+   * the container reads /dev/null, and with a terminal (-t without -i) its
+   * pty gets no input, as with Docker.
    */
-  run(id: string, bundle: string, stdin: boolean): Promise<number>;
+  run(id: string, bundle: string, io: { stdin: boolean; tty: boolean }): Promise<number>;
   /** SIGKILLs the container if it is running (a second Ctrl-C). */
   killHard(id: string): void;
   /** Passes a signal to the container, unless the runtime does that itself. */
@@ -73,11 +75,12 @@ export async function inProcessExecutor(stateRoot: string): Promise<Executor> {
   let pid: number | undefined;
   let started = false;
   return {
-    async run(id, bundle, stdin) {
-      if (!stdin) detachStdin();
+    async run(id, bundle, io) {
+      if (!io.stdin && !io.tty) detachStdin();
       try {
         return await runtime.run(id, {
           bundle,
+          stdin: io.stdin,
           onPid: (p) => {
             pid = p;
           },
@@ -134,9 +137,9 @@ export function binaryExecutor(binary: string, stateRoot: string, logFile: strin
   const base = ['--root', stateRoot, '--log', logFile, '--log-format', 'json'];
   let child: ReturnType<typeof spawn> | undefined;
   return {
-    async run(id, bundle, stdin) {
+    async run(id, bundle, io) {
       await fs.mkdir(path.dirname(logFile), { recursive: true });
-      child = spawn(binary, [...base, 'run', '--bundle', bundle, id], { stdio: [stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
+      child = spawn(binary, [...base, 'run', '--bundle', bundle, id], { stdio: [io.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
       const proc = child;
       const status = await new Promise<number>((resolve, reject) => {
         proc.on('error', (err) => reject(new RunError('ERR_BERTH_RUN_RUNTIME', `cannot run ${binary}: ${err.message}`)));

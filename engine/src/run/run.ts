@@ -15,12 +15,15 @@ import { writeEtcFiles } from './etc-files';
 import { checkCommandPath } from './exec-check';
 import { binaryExecutor, inProcessExecutor, type Executor } from './exec';
 import { findOrPullImage } from './image';
+import { findInitBinary } from './init';
 import { NAME_PATTERN, newContainerId } from './names';
 import { containerDir, createRecord, readRecord, writeRecord, type ContainerRecord } from './record';
 import { processStart, reapOrphans } from './reap';
 import { mkdirInRoot } from './rootfs-path';
-import { buildSpec, containerArgs, type NetworkMode } from './spec';
+import type { SeccompChoice } from './seccomp';
+import { buildSpec, containerArgs, DOCKER_DEFAULT_CAPS, type NetworkMode } from './spec';
 import { resolveUserInRoot } from './user';
+import { prepareImageVolumes, volumePaths } from './volumes';
 
 export interface RunRequest {
   image: string;
@@ -40,6 +43,10 @@ export interface RunRequest {
   /** `berth-runtime` (in-process) or a runc-compatible binary. */
   runtime: string;
   platform?: string;
+  /** `--init`: tini as pid 1. */
+  init?: boolean;
+  /** `--security-opt` values: `seccomp=unconfined|FILE` so far. */
+  securityOpt?: readonly string[];
 }
 
 export interface RunIo {
@@ -80,6 +87,20 @@ class SignalGuard {
   }
 }
 
+/** Docker's `--security-opt` forms berth knows: `seccomp=unconfined`, `seccomp=FILE` (`:` accepted as Docker does). */
+export function parseSecurityOpts(opts: readonly string[]): { seccomp: SeccompChoice } {
+  let seccomp: SeccompChoice = { kind: 'default' };
+  for (const opt of opts) {
+    const m = /^([a-z-]+)[=:](.*)$/s.exec(opt);
+    if (!m) throw new RunUsageError(`invalid --security-opt: ${JSON.stringify(opt)}`);
+    const [, key, value] = m as unknown as [string, string, string];
+    if (key !== 'seccomp') throw new RunUsageError(`--security-opt ${key} is not supported yet: only seccomp=unconfined or seccomp=FILE`);
+    if (value === '') throw new RunUsageError(`invalid --security-opt: ${JSON.stringify(opt)}`);
+    seccomp = value === 'unconfined' ? { kind: 'unconfined' } : { kind: 'file', path: value };
+  }
+  return { seccomp };
+}
+
 export function validateRequest(req: RunRequest): void {
   if (req.name !== undefined && !NAME_PATTERN.test(req.name)) {
     throw new RunUsageError(`Invalid container name (${req.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -99,6 +120,10 @@ function cgroupV2(): boolean {
 /** Runs the container; resolves to its exit status, or throws a RunError carrying berth's. */
 export async function runContainer(store: Store, req: RunRequest, io: RunIo): Promise<number> {
   validateRequest(req);
+  const security = parseSecurityOpts(req.securityOpt ?? []);
+  // a bad profile file and a missing init fail before anything is created
+  const seccomp = seccompModule().seccompFor(security.seccomp, DOCKER_DEFAULT_CAPS);
+  const init = req.init ? findInitBinary() : undefined;
   const guard = new SignalGuard();
   guard.install();
   const id = newContainerId();
@@ -140,6 +165,7 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
     await mkdirInRoot(rootfs.merged, cwd);
     await checkCommandPath(rootfs.merged, cwd, args[0]);
     const etcFiles = await writeEtcFiles(dir, hostname, req.network);
+    const volumes = await prepareImageVolumes(rootfs.merged, path.join(dir, 'volumes'), volumePaths(config?.Volumes ?? undefined));
     const spec = buildSpec({
       image: config,
       rootfs: rootfs.merged,
@@ -154,6 +180,9 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
       network: req.network,
       etcFiles,
       cgroupV2: cgroupV2(),
+      seccomp,
+      init,
+      volumes,
     });
     const bundle = path.join(dir, 'bundle');
     await fs.mkdir(bundle, { mode: 0o700 });
@@ -164,11 +193,9 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
     guard.id = id;
     record = { ...record, state: 'running' };
     await writeRecord(store, record);
-    // With -t the container's stdio is the terminal and berth's stdin only feeds it, so -t
-    // without -i still feeds it (unlike Docker): the runtime's tty proxy always reads
-    // process.stdin, which clipanion's context created at start-up; on a pipe that is a libuv
-    // pipe handle, and reading it once fd 0 is /dev/null aborts (epoll_ctl: EPERM).
-    status = await executor.run(id, bundle, req.interactive || req.tty);
+    // -t without -i: the pty gets no input (as Docker); fd 0 is left alone then, since the tty
+    // proxy's process.stdin may be a libuv pipe handle that aborts once fd 0 is /dev/null.
+    status = await executor.run(id, bundle, { stdin: req.interactive, tty: req.tty });
     return status;
   } finally {
     guard.remove();
@@ -190,6 +217,11 @@ async function prepareRootfs(store: Store, id: string, manifestDigest: string, t
     await store.rootfs.remove(id);
     throw err;
   }
+}
+
+function seccompModule(): typeof import('./seccomp') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a container starts, without the ESM loader
+  return require('./seccomp') as typeof import('./seccomp');
 }
 
 function executorFor(store: Store, runtime: string, id: string): Promise<Executor> {

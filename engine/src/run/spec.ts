@@ -71,7 +71,16 @@ export interface SpecInput {
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   /** Whether the host uses cgroup v2 only (Docker gives the container its own cgroup namespace then). */
   cgroupV2: boolean;
+  /** The resolved seccomp section (Docker's default profile unless unconfined). */
+  seccomp?: NonNullable<Spec['linux']>['seccomp'];
+  /** `--init`: host path of the init binary, bound read-only at INIT_PATH and run as pid 1. */
+  init?: string;
+  /** Host directories mounted at the image's volume paths (Config.Volumes). */
+  volumes?: readonly { destination: string; source: string }[];
 }
+
+/** Where Docker puts its init in the container (moby daemon/oci_linux.go inContainerInitPath). */
+export const INIT_PATH = '/sbin/docker-init';
 
 function envKey(entry: string): string {
   const eq = entry.indexOf('=');
@@ -124,12 +133,26 @@ export function buildSpec(input: SpecInput): Spec {
   const caps = [...DOCKER_DEFAULT_CAPS];
   const user: NonNullable<Spec['process']>['user'] = { uid: input.user.uid, gid: input.user.gid };
   if (input.user.additionalGids.length > 0) user.additionalGids = [...input.user.additionalGids];
+  let args = containerArgs(input.image, input.entrypoint, input.args);
+  const extraMounts: Mount[] = [];
+  if (input.init !== undefined) {
+    args = [INIT_PATH, '--', ...args];
+    extraMounts.push({ destination: INIT_PATH, type: 'bind', source: input.init, options: ['bind', 'ro'] });
+  }
+  // volumes stay writable with --read-only, as Docker's
+  for (const v of input.volumes ?? []) extraMounts.push({ destination: v.destination, type: 'bind', source: v.source, options: ['rbind', 'rprivate'] });
+  const linux: NonNullable<Spec['linux']> = {
+    namespaces,
+    maskedPaths: [...DOCKER_MASKED_PATHS],
+    readonlyPaths: [...DOCKER_READONLY_PATHS],
+  };
+  if (input.seccomp) linux.seccomp = input.seccomp;
   return {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: input.tty,
       user,
-      args: containerArgs(input.image, input.entrypoint, input.args),
+      args,
       env: containerEnv(input),
       cwd: input.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
@@ -147,11 +170,8 @@ export function buildSpec(input: SpecInput): Spec {
       bind('/etc/resolv.conf', input.etcFiles.resolvConf),
       bind('/etc/hostname', input.etcFiles.hostname),
       bind('/etc/hosts', input.etcFiles.hosts),
+      ...extraMounts,
     ],
-    linux: {
-      namespaces,
-      maskedPaths: [...DOCKER_MASKED_PATHS],
-      readonlyPaths: [...DOCKER_READONLY_PATHS],
-    },
+    linux,
   };
 }

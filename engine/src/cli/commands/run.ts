@@ -42,6 +42,8 @@ export class RunCommand extends Command<BerthContext> {
   network = Option.String('--network,--net', 'host', { description: 'Connect a container to a network: host (default for now) or none' });
   runtime = Option.String('--runtime', 'berth-runtime', { description: 'Runtime to use: berth-runtime (in-process) or runc' });
   platform = Option.String('--platform', { description: 'Set platform if server is multi-platform capable' });
+  init = Option.Boolean('--init', false, { description: 'Run an init inside the container that forwards signals and reaps processes' });
+  securityOpt = Option.Array('--security-opt', [], { description: "Security Options (seccomp=unconfined, seccomp=FILE: a profile in Docker's format)" });
   image = Option.String({ name: 'IMAGE' });
   args = Option.Proxy({ name: 'COMMAND' });
 
@@ -63,6 +65,8 @@ export class RunCommand extends Command<BerthContext> {
       network: this.network,
       runtime: this.runtime,
       platform: this.platform,
+      init: this.init,
+      securityOpt: this.securityOpt,
       image: this.image,
       args: this.args,
     };
