@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential python3 git ca-certificates
   busybox-static   # fixture images are built from it
-  runc skopeo umoci docker.io # reference tools and the drop-in test with dockerd + containerd
+  runc skopeo umoci docker.io tini # reference tools, the drop-in test with dockerd + containerd, berth run --init
+  golang-github-docker-docker-dev # moby's default seccomp profile (berth run's, drift test)
   docker-registry apache2-utils openssl # the distribution registry on loopback, htpasswd, test CA
   zstd tar           # zstd layers (Node 20 has no zstd)
   libc6-dev libseccomp-dev # seccomp tests: a static probe, and libseccomp as an oracle
