@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { acceptRecvFd, closeFd, getWinsize, setWinsize, unixListen } from '@berth/sys';
+import { acceptRecvFd, closeFd, getWinsize, makeRaw, setWinsize, unixListen } from '@berth/sys';
 
 /**
  * `run` in the foreground with terminal: true and no --console-socket: as
@@ -40,6 +40,8 @@ export class TtyProxy {
     process.on('SIGWINCH', this.onResize);
     if (options.stdin && process.stdin.isTTY) {
       process.stdin.setRawMode(true);
+      // As runc (cfmakeraw): libuv's raw mode keeps ONLCR, which would print the pty's "\r\n" as "\r\r\n".
+      makeRaw(0);
       this.restoreRaw = true;
     }
     const output = fs.createReadStream('', { fd, autoClose: false });

@@ -53,6 +53,11 @@ export function setWinsize(fd: number, rows: number, cols: number): void {
   sys((n) => n.setWinsize(fd, rows, cols));
 }
 
+/** cfmakeraw(3) on a terminal (OPOST cleared too, unlike Node's setRawMode), as runc sets the one it proxies. */
+export function makeRaw(fd: number): void {
+  sys((n) => n.makeRaw(fd));
+}
+
 /** flock(2) operations. */
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
 

@@ -27,6 +27,7 @@ export interface NativeAddon {
   flock(fd: number, operation: number): boolean;
   getWinsize(fd: number): { rows: number; cols: number };
   setWinsize(fd: number, rows: number, cols: number): void;
+  makeRaw(fd: number): void;
   bpfProgLoad(progType: number, insns: Buffer, license: string): number;
   bpfProgQuery(targetFd: number, attachType: number): number[];
   bpfProgGetFdById(id: number): number;

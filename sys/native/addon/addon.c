@@ -582,6 +582,22 @@ static napi_value js_set_winsize(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+/* makeRaw(fd): cfmakeraw(3) on a terminal, as runc (containerd/console SetRaw) sets the
+   terminal it proxies: unlike libuv's raw mode it also clears OPOST, so the container's pty
+   alone turns "\n" into "\r\n". Restoring is the caller's (libuv keeps the original). */
+static napi_value js_make_raw(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int64_t fd;
+  if (get_i64(env, argv[0], &fd)) return throw_type(env, "makeRaw(fd): bad argument");
+  struct termios t;
+  if (tcgetattr((int)fd, &t) < 0) return throw_errno(env, errno, "tcgetattr", NULL);
+  cfmakeraw(&t);
+  t.c_cc[VMIN] = 1;
+  t.c_cc[VTIME] = 0;
+  if (tcsetattr((int)fd, TCSANOW, &t) < 0) return throw_errno(env, errno, "tcsetattr", NULL);
+  return undef(env);
+}
+
 /* clearCloexec(fd): lets a spawned child inherit fd. */
 static napi_value js_clear_cloexec(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -624,6 +640,7 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("flock", js_flock);
   EXPORT("getWinsize", js_get_winsize);
   EXPORT("setWinsize", js_set_winsize);
+  EXPORT("makeRaw", js_make_raw);
   EXPORT("bpfProgLoad", js_bpf_prog_load);
   EXPORT("bpfProgQuery", js_bpf_prog_query);
   EXPORT("bpfProgGetFdById", js_bpf_prog_get_fd_by_id);
