@@ -9,7 +9,7 @@
 //   node bench/registry-pull.js [runs=3] [layerMiB=20]
 // BENCH_VERBOSE=1 prints every run; BENCH_HASH=on|off|auto picks where berth
 // hashes pulled blobs (the client's hashOffThread; default auto).
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -95,10 +95,33 @@ async function makeLayout(dir) {
   return layers.reduce((n, l) => n + l.size, 0);
 }
 
-async function time(fn) {
+const VERBOSE = Boolean(process.env.BENCH_VERBOSE);
+/** Minor page faults of this process so far (a first touch of fresh memory is one). */
+function minorFaults() {
+  return Number(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]);
+}
+
+/** Wall seconds of `fn`; with BENCH_VERBOSE, also this process's CPU and page faults meanwhile. */
+async function time(fn, label) {
+  const cpu = process.cpuUsage();
+  const faults = VERBOSE ? minorFaults() : 0;
   const start = process.hrtime.bigint();
   await fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  if (VERBOSE && label) {
+    const used = process.cpuUsage(cpu);
+    console.log(`  ${label}: ${secs.toFixed(3)} s, cpu user ${(used.user / 1e6).toFixed(3)} sys ${(used.system / 1e6).toFixed(3)} s, minor faults ${minorFaults() - faults}`);
+  }
+  return secs;
+}
+
+/** Runs skopeo; with BENCH_VERBOSE, under /usr/bin/time to print its CPU and page faults. */
+function skopeo(label, args) {
+  if (!VERBOSE) return void execFileSync('skopeo', args);
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %R', 'skopeo', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`skopeo ${args.join(' ')}: ${r.stderr}`);
+  const [user, sys, faults] = r.stderr.trim().split('\n').pop().split(' ');
+  console.log(`  ${label}: cpu user ${user} sys ${sys} s, minor faults ${faults}`);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -117,22 +140,22 @@ async function main() {
       regs.push(sk, be);
       times.skopeoPush.push(
         await time(async () =>
-          execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${src}:v1`, `docker://${sk.host}/${repo}:v1`]),
+          skopeo('skopeo push', ['copy', '-q', '--dest-tls-verify=false', `oci:${src}:v1`, `docker://${sk.host}/${repo}:v1`]),
         ),
       );
       const client = new rc.RegistryClient();
-      times.berthPush.push(await time(() => rc.pushFromLayout(client, src, `${be.host}/${repo}:v1`, { refName: 'v1' })));
+      times.berthPush.push(await time(() => rc.pushFromLayout(client, src, `${be.host}/${repo}:v1`, { refName: 'v1' }), 'berth push'));
       times.skopeoPull.push(
         await time(async () =>
-          execFileSync('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${sk.host}/${repo}:v1`, `oci:${root}/sk-pull-${run}:v1`]),
+          skopeo('skopeo pull', ['copy', '-q', '--src-tls-verify=false', `docker://${sk.host}/${repo}:v1`, `oci:${root}/sk-pull-${run}:v1`]),
         ),
       );
       const hash = process.env.BENCH_HASH ?? 'auto';
       const puller = new rc.RegistryClient({ hashOffThread: hash === 'auto' ? 'auto' : hash === 'on' });
-      times.berthPull.push(await time(() => rc.pullToLayout(puller, `${be.host}/${repo}:v1`, path.join(root, `be-pull-${run}`))));
+      times.berthPull.push(await time(() => rc.pullToLayout(puller, `${be.host}/${repo}:v1`, path.join(root, `be-pull-${run}`)), 'berth pull'));
       await client.close();
       await puller.close();
-      if (process.env.BENCH_VERBOSE) {
+      if (VERBOSE) {
         const t = (k) => times[k][run].toFixed(3);
         console.log(`run ${run}: push berth ${t('berthPush')} skopeo ${t('skopeoPush')}; pull berth ${t('berthPull')} skopeo ${t('skopeoPull')}`);
       }

@@ -20,11 +20,20 @@ export class WritePipe {
   constructor(
     private readonly writer: BlobWriter,
     private hash: StreamHash,
+    /** Pooled chunks (see direct.ts) keep this low: every queued byte is pool memory. */
+    private readonly maxQueued = MAX_QUEUED_BYTES,
   ) {}
 
-  /** Takes a chunk; returns a promise when the caller should wait before the next one. */
-  push(chunk: Buffer): Promise<void> | undefined {
-    if (this.failure) return Promise.reject(this.failure.err);
+  /**
+   * Takes a chunk; returns a promise when the caller should wait before the
+   * next one. `release` is called once the hash and the writer are done with
+   * the chunk's memory (the writer must be one that `releasesChunks`).
+   */
+  push(chunk: Buffer, release?: () => void): Promise<void> | undefined {
+    if (this.failure) {
+      release?.();
+      return Promise.reject(this.failure.err);
+    }
     const hashed = this.hash.update(chunk);
     this.queuedBytes += chunk.length;
     const written = this.chain.then(() => this.writer.write(chunk));
@@ -33,7 +42,8 @@ export class WritePipe {
       () => void (this.queuedBytes -= chunk.length),
       (err: unknown) => void (this.failure ??= { err }),
     );
-    const full = this.queuedBytes >= MAX_QUEUED_BYTES ? written : undefined;
+    if (release) (hashed ? Promise.all([hashed, written]) : written).then(release, release);
+    const full = this.queuedBytes >= this.maxQueued ? written : undefined;
     return hashed && full ? Promise.all([hashed, full]).then(() => undefined) : (hashed ?? full);
   }
 

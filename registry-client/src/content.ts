@@ -16,6 +16,13 @@ export interface BlobWriter {
    * store's ingest does: the client then does not hash the bytes a second time.
    */
   readonly verifies?: boolean;
+  /**
+   * `write()` keeps no reference to the chunk once its promise settles (it
+   * wrote or copied the bytes): the caller may then reuse the chunk's memory.
+   * The client then reads blobs from plain-HTTP registries into a pool of
+   * buffers instead of fresh ones (see direct.ts).
+   */
+  readonly releasesChunks?: boolean;
 }
 
 /** Where pulled content goes: a layout directory, the store, memory. */

@@ -92,18 +92,39 @@ export class OciLayout implements ContentStore {
     const fh = await fs.open(tmp, 'w');
     let closed = false;
     let pos = 0; // positional writes, so truncate() really starts over
-    // Network chunks are small (~64 KiB); gather them so each write(2) moves about 1 MiB.
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = async (): Promise<void> => {
-      if (pendingBytes === 0) return;
-      const bufs = pending;
-      const n = pendingBytes;
-      pending = [];
-      pendingBytes = 0;
-      const { bytesWritten } = await fh.writev(bufs, pos); // one syscall, no copy
-      if (bytesWritten !== n) throw new ArchiveError(`${tmp}: short write (${bytesWritten} of ${n} bytes; disk full?)`);
+    // Chunks are copied into a stage of 1 MiB, so each write(2) moves about
+    // 1 MiB and the caller's chunk is free as soon as write() returns
+    // (releasesChunks). One stage is written while the next one fills.
+    let stage: Buffer | undefined;
+    let staged = 0;
+    let writing: Promise<void> = Promise.resolve();
+    let failure: { err: unknown } | undefined;
+    const flushStage = async (): Promise<void> => {
+      if (!stage || staged === 0) return;
+      const buf = stage;
+      const n = staged;
+      const at = pos;
+      stage = undefined;
+      staged = 0;
       pos += n;
+      await writing;
+      if (failure) throw failure.err;
+      writing = fh.write(buf, 0, n, at).then(
+        ({ bytesWritten }) => {
+          putStage(buf);
+          if (bytesWritten !== n) failure ??= { err: new ArchiveError(`${tmp}: short write (${bytesWritten} of ${n} bytes; disk full?)`) };
+        },
+        (err: unknown) => void (failure ??= { err }),
+      );
+    };
+    const drain = async (): Promise<void> => {
+      await writing;
+      if (failure) throw failure.err;
+    };
+    const dropStage = (): void => {
+      if (stage) putStage(stage);
+      stage = undefined;
+      staged = 0;
     };
     const close = async (): Promise<void> => {
       if (!closed) {
@@ -112,24 +133,33 @@ export class OciLayout implements ContentStore {
       }
     };
     return {
+      releasesChunks: true,
       async write(chunk) {
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= 1 << 20) await flush();
+        if (failure) throw failure.err;
+        let offset = 0;
+        while (offset < chunk.length) {
+          stage ??= takeStage();
+          const n = chunk.copy(stage, staged, offset);
+          offset += n;
+          staged += n;
+          if (staged === stage.length) await flushStage();
+        }
       },
       async truncate() {
-        pending = [];
-        pendingBytes = 0;
+        dropStage();
+        await drain();
         await fh.truncate(0);
         pos = 0;
       },
       async commit() {
-        await flush();
+        await flushStage();
+        await drain();
         await close();
         await fs.rename(tmp, final);
       },
       async abort() {
-        pending = [];
+        dropStage();
+        await writing;
         await close().catch(() => undefined);
         await fs.rm(tmp, { force: true });
       },
@@ -189,6 +219,18 @@ export class OciLayout implements ContentStore {
     if (found.length === 0) throw new ArchiveError(`${this.dir}: no image named "${refName}" (has: ${names || 'nothing'})`);
     throw new ArchiveError(`${this.dir}: several images (${names}); name one`);
   }
+}
+
+/** Stages of blob writers, kept between blobs: fresh memory costs a page fault per 4 KiB. */
+const STAGE_BYTES = 512 << 10;
+const stages: Buffer[] = [];
+
+function takeStage(): Buffer {
+  return stages.pop() ?? Buffer.allocUnsafeSlow(STAGE_BYTES);
+}
+
+function putStage(buf: Buffer): void {
+  if (stages.length < 8) stages.push(buf);
 }
 
 export function emptyIndex(): ImageIndex {

@@ -5,7 +5,8 @@ import { WritePipe, pump } from './blocks';
 import { digestAlgorithm, digestOf, checkDigest } from './digest';
 import { createStreamHash, type OffThread, type StreamHash } from './hasher';
 import { DigestMismatchError, SizeMismatchError, UnsupportedManifestError } from './errors';
-import { RegistryTransport, header, isRetryableError, sleep, type TransportOptions } from './transport';
+import { RegistryTransport, header, isRetryableError, sleep, type TransportOptions, type TransportRequest, type TransportResponse } from './transport';
+import type { ChunkHandler } from './direct';
 import { TokenCache } from './auth';
 import type { Credentials } from './docker-config';
 import { uploadBlob, type UploadOptions } from './upload';
@@ -43,6 +44,8 @@ export interface ClientOptions extends TransportOptions {
   hashOffThread?: OffThread;
 }
 
+/** Bytes of a pooled download (direct.ts) read but not yet written before the socket pauses. */
+const POOLED_QUEUE_BYTES = 1 << 20;
 /** Distribution's manifest size limit; larger answers are refused rather than buffered. */
 const MAX_MANIFEST = 4 << 20;
 const TAG = /^\w[\w.-]{0,127}$/;
@@ -287,21 +290,24 @@ export class Repository {
     const newHash = (): StreamHash =>
       writer.verifies ? trustSink(desc.digest) : createStreamHash(algorithm, desc.size, this.client.options.hashOffThread);
     let hash = newHash();
-    const pipe = new WritePipe(writer, hash);
+    // Pooled reads hand each chunk's memory back once written, which only a writer that copies or writes at once allows.
+    const pooled = writer.releasesChunks === true;
+    const pipe = new WritePipe(writer, hash, pooled ? POOLED_QUEUE_BYTES : undefined);
     let received = 0;
     const resumes = this.client.options.blobResumes ?? 5;
     try {
       for (let attempt = 0; ; attempt++) {
-        const res = await this.transport.request({
+        const req: TransportRequest = {
           method: 'GET',
           path: this.path('blobs', checkDigest(desc.digest)),
           headers: received > 0 ? { range: `bytes=${received}-` } : undefined,
           scopes: this.pullScopes,
           what,
-        });
+        };
+        const res = (pooled ? await this.transport.directGet(req) : undefined) ?? undiciBody(await this.transport.request(req));
         const announced = header(res, 'docker-content-digest');
         if (announced && announced !== desc.digest) {
-          discard(res.body);
+          res.close();
           throw new DigestMismatchError(desc.digest, announced, `${what} (Docker-Content-Digest)`);
         }
         if (received > 0 && res.statusCode !== 206) {
@@ -313,10 +319,13 @@ export class Repository {
           await writer.truncate();
         }
         try {
-          await pump(res.body, (chunk) => {
+          await res.read((chunk, release) => {
             received += chunk.length;
-            if (received > desc.size) throw new SizeMismatchError(what, desc.size, received);
-            const wait = pipe.push(chunk);
+            if (received > desc.size) {
+              release();
+              throw new SizeMismatchError(what, desc.size, received);
+            }
+            const wait = pipe.push(chunk, release);
             onProgress?.({ digest: desc.digest, state: 'downloading', done: received, total: desc.size });
             return wait;
           });
@@ -426,6 +435,24 @@ function isAborted(err: unknown): boolean {
 
 
 
+
+/** A blob response body, from undici or read into pooled memory (direct.ts). */
+interface BlobBody {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  read(onChunk: ChunkHandler): Promise<void>;
+  close(): void;
+}
+
+function undiciBody(res: TransportResponse): BlobBody {
+  const release = (): void => undefined; // undici's chunks are fresh memory, left to the GC
+  return {
+    statusCode: res.statusCode,
+    headers: res.headers,
+    read: (onChunk) => pump(res.body, (chunk) => onChunk(chunk, release)),
+    close: () => discard(res.body),
+  };
+}
 
 /** Drops a response body we will not read; its abort error is expected and not reported. */
 function discard(body: Readable): void {

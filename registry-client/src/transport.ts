@@ -8,6 +8,7 @@ import type { CredentialStore, Credentials } from './docker-config';
 import { BerthError } from '@berth/spec';
 import { AuthError, RegistryError, type RateLimit, type RegistryErrorDetail } from './errors';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate';
+import { directGet, type DirectResponse } from './direct';
 
 export interface TransportOptions {
   /** Where credentials come from; none means anonymous. */
@@ -22,6 +23,12 @@ export interface TransportOptions {
   insecureLoopback?: boolean;
   /** Directories holding `<host:port>/ca.crt` (default: /etc/docker/certs.d, /etc/berth/certs.d). */
   certsDirs?: readonly string[];
+  /**
+   * Read blobs from plain-HTTP registries into pooled memory instead of
+   * through undici (default true; see direct.ts). Only for sinks whose writer
+   * `releasesChunks`.
+   */
+  directBlobs?: boolean;
   /** Extra CA certificates (PEM) trusted for every registry. */
   ca?: readonly string[];
   /**
@@ -138,6 +145,8 @@ export class RegistryTransport {
   private creds?: Promise<Credentials | undefined>;
   private dispatcher?: Promise<Agent>;
   private pinged?: Promise<void>;
+  /** Set once a direct blob GET got an answer only `request` can handle. */
+  private directOff = false;
 
   constructor(registry: string, options: TransportOptions = {}) {
     this.registry = registry;
@@ -267,6 +276,32 @@ export class RegistryTransport {
     const res = await this.withRetries(req, () => this.send(req));
     if (res.statusCode < 300 || req.accept?.includes(res.statusCode)) return res;
     throw await registryError(res, req.what ?? `${req.method} ${res.url.pathname}`);
+  }
+
+  /**
+   * A blob GET read into pooled memory (direct.ts) from a plain-HTTP registry.
+   * Undefined when that does not apply, the connection fails, or the answer
+   * is anything but a 200/206 with a length: the caller then goes through
+   * `request`, which knows auth challenges, redirects and retries.
+   */
+  async directGet(req: TransportRequest): Promise<DirectResponse | undefined> {
+    await this.ping();
+    if (this.options.directBlobs === false || this.directOff || !this.origin?.startsWith('http:')) return undefined;
+    const url = new URL(req.path, this.origin);
+    if (url.origin !== this.origin) return undefined;
+    const auth = await this.authorization(this.challenge, req.scopes);
+    let res: DirectResponse;
+    try {
+      res = await directGet(url, { 'user-agent': this.options.userAgent ?? 'berth/0.1', ...withAuth(req.headers, auth) }, this.options.signal);
+    } catch (err) {
+      if (this.options.signal?.aborted) throw err;
+      return undefined;
+    }
+    if (res.length !== undefined) return res;
+    res.close();
+    // A registry that redirects blobs or answers them oddly does so every time: stop asking it twice.
+    this.directOff = true;
+    return undefined;
   }
 
   private async withRetries(req: TransportRequest, attempt: () => Promise<TransportResponse>): Promise<TransportResponse> {

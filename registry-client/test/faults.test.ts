@@ -213,7 +213,8 @@ describe('faults between berth and the registry', () => {
     const storage = await startFaultProxy(registry.host, 'localhost');
     try {
       const big = img.manifest.layers[0];
-      proxy.rules.push({ method: 'GET', path: blobPath(big.digest), fault: { kind: 'redirect', to: `http://${storage.host}` } });
+      // Twice: the first GET is the pooled direct one, which leaves a redirect to undici's transport.
+      proxy.rules.push({ method: 'GET', path: blobPath(big.digest), times: 2, fault: { kind: 'redirect', to: `http://${storage.host}` } });
       // The storage host is the registry behind another origin; it needs no auth for this test's check.
       await expect(pullToLayout(client, `${proxy.host}/faults/app:v1`, path.join(dir, 'out'))).rejects.toMatchObject({
         code: 'ERR_BERTH_REGISTRY_UNAUTHORIZED',
