@@ -35,6 +35,13 @@ export interface ContentSink {
 export interface ContentSource {
   readBlob(digest: string): Promise<Buffer>;
   openBlob(digest: string, start?: number): Readable;
+  /**
+   * The blob from `start` as chunks in reused memory: each is valid only
+   * until the next one is asked for. Pushes send these as undici's iterable
+   * request body, which asks for the next chunk only once the socket has
+   * taken the last one; fresh memory per read costs a page fault per 4 KiB.
+   */
+  blobChunks?(digest: string, start?: number): AsyncIterable<Buffer>;
   blobSize(digest: string): Promise<number>;
 }
 

@@ -85,6 +85,50 @@ export class OciLayout implements ContentStore {
     return createReadStream(this.blobPath(digest), { start, highWaterMark: 1 << 20 });
   }
 
+  /**
+   * The blob from `start` in chunks of reused memory, each valid only until
+   * the next one is asked for (see ContentSource.blobChunks). Full chunks are
+   * pooled blocks; a short one (the tail) is a copy, since a write under the
+   * socket's high-water mark does not wait for the bytes to leave.
+   */
+  async *blobChunks(digest: string, start = 0): AsyncGenerator<Buffer> {
+    const fh = await fs.open(this.blobPath(digest), 'r');
+    const blocks = [takeReadBlock(), takeReadBlock()];
+    let reading: Promise<{ bytesRead: number }> | undefined;
+    /** The block handed out and not yet known to be sent. */
+    let lent: Buffer | undefined;
+    let done = false;
+    try {
+      let pos = start;
+      let i = 0;
+      reading = fh.read(blocks[i], 0, READ_BLOCK_BYTES, pos);
+      for (;;) {
+        const { bytesRead } = await reading;
+        reading = undefined;
+        if (bytesRead === 0) break;
+        const block = blocks[i];
+        pos += bytesRead;
+        i ^= 1;
+        // Read ahead into the other block (sent and free again) while this one goes out.
+        reading = fh.read(blocks[i], 0, READ_BLOCK_BYTES, pos);
+        if (bytesRead < READ_BLOCK_BYTES) {
+          yield Buffer.from(block.subarray(0, bytesRead));
+        } else {
+          lent = block;
+          yield block;
+          lent = undefined;
+        }
+      }
+      done = true;
+    } finally {
+      // No read may still be filling a block that goes back to the pool.
+      await reading?.catch(() => undefined);
+      await fh.close();
+      // A block lent to a request that stopped half-way may still be queued on its socket: leave it to the GC.
+      for (const b of blocks) if (done || b !== lent) putReadBlock(b);
+    }
+  }
+
   async writer(desc: Descriptor): Promise<BlobWriter> {
     const final = this.blobPath(desc.digest);
     await fs.mkdir(path.dirname(final), { recursive: true });
@@ -231,6 +275,18 @@ function takeStage(): Buffer {
 
 function putStage(buf: Buffer): void {
   if (stages.length < 8) stages.push(buf);
+}
+
+/** Blocks that pushed blobs are read into, kept between blobs (two per blob in flight). */
+const READ_BLOCK_BYTES = 256 << 10;
+const readBlocks: Buffer[] = [];
+
+function takeReadBlock(): Buffer {
+  return readBlocks.pop() ?? Buffer.allocUnsafeSlow(READ_BLOCK_BYTES);
+}
+
+function putReadBlock(buf: Buffer): void {
+  if (readBlocks.length < 8) readBlocks.push(buf);
 }
 
 export function emptyIndex(): ImageIndex {

@@ -81,7 +81,9 @@ async function pushTree(
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const transferGate = new Gate(concurrency);
   await runPool(blobs, concurrency * 2, async (d) => {
+    const chunks = source.blobChunks?.bind(source);
     await repo.uploadBlob(d, (start) => source.openBlob(d.digest, start), {
+      chunks: chunks && ((start) => chunks(d.digest, start)),
       chunkSize: options.chunkSize,
       mountFrom: options.mountFrom,
       onProgress: options.onProgress,

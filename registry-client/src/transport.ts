@@ -56,7 +56,7 @@ export interface TransportRequest {
   path: string;
   headers?: Record<string, string>;
   /** Called once per attempt so a retried request sends its body again. */
-  body?: () => Buffer | string | Readable;
+  body?: () => Buffer | string | Readable | AsyncIterable<Buffer>;
   /** Token scopes (`repository:foo/bar:pull`). */
   scopes: readonly string[];
   /** Statuses handed back to the caller instead of raised (404 on HEAD, 416, ...). */
@@ -382,7 +382,8 @@ export class RegistryTransport {
     const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers: { 'user-agent': this.options.userAgent ?? 'berth/0.1', ...headers },
-      body: body?.(),
+      // undici takes async iterables too (its types omit them).
+      body: body?.() as Buffer | string | Readable | undefined,
       dispatcher: await this.agent(),
       signal: this.options.signal,
     });

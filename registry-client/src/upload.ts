@@ -17,6 +17,11 @@ export interface UploadOptions {
    * the moment a transfer ends (each costs a registry round trip).
    */
   transferGate?: Gate;
+  /**
+   * The blob as chunks in reused memory, for the monolithic PUT (see
+   * ContentSource.blobChunks); chunked uploads read through `open`.
+   */
+  chunks?: (start: number) => AsyncIterable<Buffer>;
 }
 
 interface UploadSession {
@@ -89,7 +94,7 @@ async function sendBlob(
         method: 'PUT',
         path: withDigest(session.location, desc.digest),
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-        body: () => open(0),
+        body: () => options.chunks?.(0) ?? open(0),
         scopes: repo.pushScopes,
         what: `upload blob ${desc.digest}`,
       });
