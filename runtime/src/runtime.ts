@@ -20,6 +20,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** Runs with the host pid before the container sets up (e.g. to join its cgroups); see launch(). */
   onPid?: LaunchHooks['onPid'];
+  /** A directory where compiled seccomp programs are kept across runs (berth run: in its store). */
+  seccompCacheDir?: string;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -137,7 +139,7 @@ export class Runtime {
     const cgroupPlan = planContainerCgroup(bundle.config, { id, systemdCgroup: this.systemdCgroup });
     const probe = {
       id, noNewKeyring: opts.noNewKeyring === true, noPivot: opts.noPivot === true, preserveFds,
-      consoleFd: opts.consoleSocket ? -1 : undefined, wait, cgroupPaths: cgroupPlan.paths,
+      consoleFd: opts.consoleSocket ? -1 : undefined, wait, cgroupPaths: cgroupPlan.paths, seccompCacheDir: opts.seccompCacheDir,
     };
     buildPlan(bundle, { ...probe, stateDir: '/' });
     const hooks = checkHooks(bundle.config.hooks);

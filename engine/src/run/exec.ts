@@ -67,8 +67,11 @@ export function detachStdin(): void {
   }
 }
 
-/** The runtime library in this process, with its state under `<berth root>/runtime`. */
-export async function inProcessExecutor(stateRoot: string): Promise<Executor> {
+/**
+ * The runtime library in this process, with its state under `<berth root>/runtime`;
+ * compiled seccomp programs are cached in `seccompCacheDir` across runs.
+ */
+export async function inProcessExecutor(stateRoot: string, seccompCacheDir?: string): Promise<Executor> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a container starts, without the ESM loader
   const { Runtime, InitError } = require('@berth/runtime') as typeof import('@berth/runtime');
   const runtime = new Runtime({ root: stateRoot });
@@ -81,6 +84,7 @@ export async function inProcessExecutor(stateRoot: string): Promise<Executor> {
         return await runtime.run(id, {
           bundle,
           stdin: io.stdin,
+          seccompCacheDir,
           onPid: (p) => {
             pid = p;
           },

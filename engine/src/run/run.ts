@@ -225,7 +225,7 @@ function seccompModule(): typeof import('./seccomp') {
 }
 
 function executorFor(store: Store, runtime: string, id: string): Promise<Executor> {
-  if (runtime === 'berth-runtime') return inProcessExecutor(path.join(store.root, 'runtime'));
+  if (runtime === 'berth-runtime') return inProcessExecutor(path.join(store.root, 'runtime'), path.join(store.root, 'cache', 'seccomp'));
   return Promise.resolve(binaryExecutor(runtime, path.join(store.root, path.basename(runtime)), path.join(containerDir(store, id), 'runtime.log')));
 }
 

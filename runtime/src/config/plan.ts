@@ -22,6 +22,8 @@ export interface PlanOptions {
   wait: boolean;
   /** The container's cgroup directories (see cgroups/container.ts): cgroup mounts bind these. */
   cgroupPaths?: Readonly<Record<string, string>>;
+  /** Where compiled seccomp programs are cached across runs (seccomp/cache.ts); none: this process only. */
+  seccompCacheDir?: string;
 }
 
 export interface ResolvedPlan {
@@ -245,10 +247,10 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
 
   let seccomp: LaunchPlan['seccomp'];
   if (linux.seccomp) {
-    // Loaded only for configs that use it: the compiler and its syscall tables are large.
+    // Loaded only for configs that use it; the compiler and its syscall tables (large) only on a cache miss.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { compileSeccomp } = require('../seccomp') as typeof import('../seccomp');
-    const compiled = compileSeccomp(linux.seccomp);
+    const { compileSeccompCached } = require('../seccomp/cache') as typeof import('../seccomp/cache');
+    const compiled = compileSeccompCached(linux.seccomp, opts.seccompCacheDir);
     if (compiled.unknownNames.length) notes.push(`$.linux.seccomp: unknown syscalls skipped: ${compiled.unknownNames.join(', ')}`);
     seccomp = { program: compiled.program, flags: compiled.flags };
     if (compiled.listenerPath !== undefined) {
