@@ -5,11 +5,13 @@
  * (no clipanion loaded) and still runs.
  */
 import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { makeDockerSaveTarball } from '@berth/test';
 import { Cli } from 'clipanion';
 import { RunCommand } from '../../src/cli/commands/run';
 import { createCli } from '../../src/cli/cli';
 import { RUN_FLAGS, parseRunArgs, type RunOptions } from '../../src/cli/run-options';
-import { BIN, buildCli } from '../helpers';
+import { BIN, berthSync, buildCli, rmrf, tempDir } from '../helpers';
 
 /** What clipanion makes of `run ARGS`: the options, or the name of the command it chose. */
 function clipanion(args: string[]): RunOptions | string {
@@ -93,24 +95,42 @@ describe('parseRunArgs', () => {
 });
 
 describe('the bin', () => {
-  beforeAll(() => buildCli());
+  let root: string;
+  beforeAll(async () => {
+    buildCli();
+    root = tempDir('berth-run-options-');
+    const tar = path.join(root, 'busybox.tar');
+    await makeDockerSaveTarball(tar, { repository: 'busybox', tag: 'latest' });
+    expect(berthSync(['load', '-q', '-i', tar], { env: { BERTH_ROOT: path.join(root, 'store') } }).code).toBe(0);
+  });
+  afterAll(() => rmrf(root));
 
-  test('a run command line does not load clipanion; help and errors still do', () => {
-    const probe = `
-      const Module = require('node:module');
-      const load = Module._load;
-      Module._load = function (request, ...rest) {
-        if (request === 'clipanion') process.stderr.write('LOADED clipanion\\n');
-        return load.call(this, request, ...rest);
-      };
-      require(process.argv[1]); // argv: node BIN ARGS..., as the bin sees it
-    `;
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, ['-e', probe, '--', BIN, ...args], {
-        encoding: 'utf8',
-        env: { ...process.env, BERTH_ROOT: `/nonexistent/berth-run-options-${process.pid}`, NO_COLOR: '1' },
-      });
-    // --detach fails before the store is touched: the path up to the run itself, no container.
+  // Reports (on fd 2, at exit) whether clipanion was loaded.
+  const probe = `
+    const Module = require('node:module');
+    const fs = require('node:fs');
+    const seen = new Set();
+    const load = Module._load;
+    Module._load = function (request, ...rest) {
+      if (request === 'clipanion') seen.add('LOADED clipanion');
+      return load.call(this, request, ...rest);
+    };
+    process.on('exit', () => { for (const s of seen) fs.writeSync(2, s + '\\n'); });
+    require(process.argv[1]); // argv: node BIN ARGS..., as the bin sees it
+  `;
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ['-e', probe, '--', BIN, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, BERTH_ROOT: path.join(root, 'store'), NO_COLOR: '1' },
+    });
+
+  test('a run does not load clipanion', () => {
+    const r = run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo ran']);
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+  });
+
+  test('errors of the small path still reach stderr; help and clipanion errors load clipanion', () => {
+    // --detach fails before the store is touched
     const hot = run(['run', '--rm', '-d', 'busybox', 'true']);
     expect(hot.stderr).toContain('detached mode (-d) is not supported yet');
     expect(hot.stderr).not.toContain('LOADED clipanion');
