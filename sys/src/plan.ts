@@ -61,6 +61,8 @@ export interface LaunchPlan {
   rootfs: string;
   /** Applied to / first (e.g. MS_SLAVE | MS_REC); 0 for none. */
   rootPropagation: number;
+  /** Propagation given to the new root after pivot_root (rootfsPropagation as runc applies it there); 0: none. */
+  rootPropagationAfterPivot?: number;
   mounts: PlanMount[];
   devices: PlanDevice[];
   symlinks: { target: string; path: string }[];
@@ -183,6 +185,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   for (const ns of plan.namespaces) rec('ns', ns.type, ns.path ?? '');
   rec('rootfs', plan.rootfs);
   if (plan.rootPropagation) rec('propagation', plan.rootPropagation);
+  if (plan.rootPropagationAfterPivot) rec('rootprop', plan.rootPropagationAfterPivot);
   for (const m of plan.mounts) {
     rec('mount', m.source ?? '', m.target, m.fstype ?? '', m.flags, m.propagation, m.data ?? '', m.targetIsFile ? 'f' : 'd');
     if (m.idmap) rec('idmap', mapText(m.idmap.uidMappings), mapText(m.idmap.gidMappings), m.idmap.recursive ? 'r' : '');

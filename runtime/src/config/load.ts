@@ -24,7 +24,7 @@ export function loadBundle(bundleDir: string): Bundle {
     if (code === 'ENOENT') throw new ConfigError(`JSON specification file ${file} not found`);
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  const config = runtimeConfig.parse(text, file);
+  const config = parseConfig(text, file);
   if (!config.root?.path) throw new ConfigError(`${file}: $.root.path is required`);
   if (!config.process) throw new ConfigError(`${file}: $.process is required`);
   const rootfs = path.resolve(dir, config.root.path);
@@ -36,4 +36,19 @@ export function loadBundle(bundleDir: string): Bundle {
   }
   if (!st.isDirectory()) throw new ConfigError(`rootfs ${rootfs} ($.root.path) is not a directory`);
   return { dir, config, rootfs };
+}
+
+/** rootfsPropagation values runc accepts beyond the schema's (Docker sends rslave and rshared). */
+const RECURSIVE_PROPAGATION = new Set(['rprivate', 'rslave', 'rshared', 'runbindable']);
+
+/** The schema-checked config; an r-form rootfsPropagation is checked as its plain form and kept. */
+function parseConfig(text: Buffer, file: string): Spec {
+  const propagation = /"rootfsPropagation"\s*:\s*"(r[a-z]+)"/.exec(text.toString('utf8'))?.[1];
+  if (propagation === undefined || !RECURSIVE_PROPAGATION.has(propagation)) return runtimeConfig.parse(text, file);
+  const value = JSON.parse(text.toString('utf8')) as { linux?: { rootfsPropagation?: string } };
+  if (value.linux?.rootfsPropagation !== propagation) return runtimeConfig.parse(text, file);
+  value.linux.rootfsPropagation = propagation.slice(1);
+  const config = runtimeConfig.check(value, file);
+  if (config.linux) config.linux.rootfsPropagation = propagation as NonNullable<Spec['linux']>['rootfsPropagation'];
+  return config;
 }

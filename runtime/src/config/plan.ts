@@ -38,8 +38,10 @@ const SUPPORTED_NS: Record<string, NamespaceType> = {
   pid: 'pid', mount: 'mount', uts: 'uts', ipc: 'ipc', network: 'network', cgroup: 'cgroup', user: 'user', time: 'time',
 };
 
+/** rootfsPropagation as runc maps it (the schema has the plain forms; runc and Docker also send the r-forms). */
 const ROOT_PROPAGATION: Record<string, number> = {
-  slave: MS.SLAVE | MS.REC, private: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE | MS.REC,
+  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
+  shared: MS.SHARED, rshared: MS.SHARED | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
 /** The devices every container gets, as runc creates them. */
@@ -192,9 +194,11 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
   if (config.hostname && !newNs('uts')) throw new ConfigError('$.hostname: setting the hostname needs a new uts namespace');
   if (config.domainname && !newNs('uts')) throw new ConfigError('$.domainname: setting the domainname needs a new uts namespace');
 
-  const propagationName = linux.rootfsPropagation ?? 'slave';
-  const rootPropagation = ROOT_PROPAGATION[propagationName];
-  if (rootPropagation === undefined) throw new ConfigError(`$.linux.rootfsPropagation: ${propagationName} is not supported by berth-runtime yet`);
+  // As runc: / is made rslave (or as asked) before the rootfs is bound, and the asked propagation is
+  // applied again to the new root after pivot_root (an unbindable / could not be bound, a shared root not pivoted).
+  const asked = linux.rootfsPropagation === undefined ? 0 : ROOT_PROPAGATION[linux.rootfsPropagation];
+  if (asked === undefined) throw new ConfigError(`$.linux.rootfsPropagation: unknown propagation ${JSON.stringify(linux.rootfsPropagation)}`);
+  const rootPropagation = asked === 0 || asked & MS.UNBINDABLE ? MS.SLAVE | MS.REC : asked;
 
   const mounts = (config.mounts ?? []).flatMap((m, i) => {
     const resolved = resolveMount(m, i, bundle.dir, linux);
@@ -265,6 +269,7 @@ export function buildPlan(bundle: Bundle, opts: PlanOptions): ResolvedPlan {
     namespaces,
     rootfs: bundle.rootfs,
     rootPropagation,
+    rootPropagationAfterPivot: asked,
     mounts,
     devices,
     symlinks,

@@ -31,6 +31,7 @@ struct plan {
   struct ns_entry ns[10]; int n_ns;
   const char *rootfs;
   unsigned long root_propagation;
+  unsigned long root_propagation_after; /* applied to the new / after pivot_root */
   struct mount_entry mounts[MAX_ITEMS]; int n_mounts;
   struct device_entry devices[MAX_ITEMS]; int n_devices;
   struct link_entry links[MAX_ITEMS]; int n_links;

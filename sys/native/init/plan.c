@@ -26,7 +26,7 @@ static const struct { const char *op; int arity; } ARITY[] = {
     {"winsize", 2},  {"preserve", 1}, {"wait", 0},     {"mkdir", 1},     {"seccomp", 2},   {"keyring", 2},   {"waitgo", 0},
     {"exec", 0},     {"timeoffset", 3}, {"seclistener", 2},
     {"personality", 1}, {"ioprio", 1}, {"sched", 7}, {"mempolicy", 2},
-    {"idmap", 3},
+    {"idmap", 3},    {"rootprop", 1},
     {"hooksync", 0}, {"hookstate", 3}, {"hook", 3},        {"hookarg", 1},   {"hookenv", 1},
 };
 
@@ -81,6 +81,7 @@ int parse_plan(char *buf, size_t len, struct plan *p) {
       p->ns[p->n_ns++].path = *s[1] ? s[1] : NULL;
     } else if (!strcmp(op, "rootfs")) p->rootfs = s[0];
     else if (!strcmp(op, "propagation")) p->root_propagation = num(op, s[0], 10);
+    else if (!strcmp(op, "rootprop")) p->root_propagation_after = num(op, s[0], 10);
     else if (!strcmp(op, "mount")) {
       struct mount_entry m = {*s[0] ? s[0] : NULL, s[1], *s[2] ? s[2] : NULL, *s[5] ? s[5] : NULL,
                               num(op, s[3], 10), num(op, s[4], 10), !strcmp(s[6], "f")};

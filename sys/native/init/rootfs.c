@@ -264,10 +264,60 @@ void prepare_idmapped_mounts(struct plan *p) {
   }
 }
 
+/* Decodes mountinfo's octal escapes (\040 and the like) in place. */
+static void unescape_mountinfo(char *s) {
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+      *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+      r += 3;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = 0;
+}
+
+/* runc's rootfsParentMountPrivate: the mount the rootfs lives on (the longest mount point
+ * that contains it) is made private if it is shared, so pivot_root accepts the new root
+ * (it refuses a shared parent) and the rootfs bind does not propagate out. */
+static void rootfs_parent_private(const char *rootfs) {
+  char real[4096];
+  if (!realpath(rootfs, real)) die(errno, "resolve rootfs %s", rootfs);
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) die(errno, "open /proc/self/mountinfo");
+  char line[8192], best[4096] = "";
+  int best_shared = 0;
+  size_t best_len = 0;
+  while (fgets(line, sizeof line, f)) {
+    /* id parent major:minor root mountpoint options [optional fields...] - fstype ... */
+    char *save = NULL, *field = strtok_r(line, " ", &save);
+    char *mp = NULL;
+    int shared = 0;
+    for (int i = 0; field; i++, field = strtok_r(NULL, " ", &save)) {
+      if (i == 4) mp = field;
+      else if (i >= 6 && !strcmp(field, "-")) break;
+      else if (i >= 6 && !strncmp(field, "shared:", 7)) shared = 1;
+    }
+    if (!mp) continue;
+    unescape_mountinfo(mp);
+    size_t n = strlen(mp);
+    int contains = !strcmp(mp, "/") || (!strncmp(real, mp, n) && (real[n] == '/' || real[n] == 0));
+    if (contains && n >= best_len && n < sizeof best) {
+      memcpy(best, mp, n + 1);
+      best_len = n;
+      best_shared = shared; /* the last of stacked mounts on one point is the visible one */
+    }
+  }
+  fclose(f);
+  if (best_shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0) die(errno, "make %s (parent of the rootfs) private", best);
+}
+
 void setup_rootfs(const struct plan *p, int *state_dir_fd) {
   umask(0);
   if (p->root_propagation && mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
     die(errno, "set propagation of /");
+  rootfs_parent_private(p->rootfs);
   if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs %s on itself", p->rootfs);
   int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die(errno, "open rootfs %s", p->rootfs);
@@ -307,4 +357,9 @@ void finalize_rootfs(const struct plan *p) {
   for (int i = 0; i < p->n_masked; i++) mask_path(p->masked[i]);
   if (p->readonly_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags("/"), NULL) < 0)
     die(errno, "remount / read-only");
+  /* As runc (>= 1.2.x, runc#4724): rootfsPropagation applies to the new root itself, which could
+   * be neither shared (pivot_root) nor unbindable (the rootfs bind) before; last, as the read-only
+   * and masked paths are binds, which an unbindable tree would refuse. */
+  if (p->root_propagation_after && mount(NULL, "/", NULL, p->root_propagation_after, NULL) < 0)
+    die(errno, "set propagation of the new /");
 }
