@@ -75,11 +75,19 @@ export function directGet(url: URL, headers: Record<string, string>, signal?: Ab
 
     // Once every body byte is in, the server closing or resetting the connection is no failure.
     const bodyIn = (): boolean => response?.length !== undefined && remaining === 0;
+    // The reading hold on the current block ends once the socket is destroyed (no read lands after that).
+    let holding = true;
+    const letGo = (): void => {
+      if (!holding) return;
+      holding = false;
+      block.unref();
+    };
     const fail = (err: unknown): void => {
       if (finished) return;
       finished = true;
       failure = err;
       socket.destroy();
+      letGo();
       for (const e of early.splice(0)) e.release();
       if (!response) rejectHead(err);
       else bodyDone?.reject(err);
@@ -87,6 +95,7 @@ export function directGet(url: URL, headers: Record<string, string>, signal?: Ab
     const complete = (): void => {
       finished = true;
       socket.destroy();
+      letGo();
       bodyDone?.resolve();
     };
     const onAbort = (): void => fail(signal?.reason ?? new DirectError('ECONNRESET', 'aborted'));
@@ -176,7 +185,8 @@ export function directGet(url: URL, headers: Record<string, string>, signal?: Ab
 
     /** The buffer for the next read: the current block's tail, or a fresh block. */
     const nextBuffer = (): Buffer => {
-      if (BLOCK_BYTES - block.used < MIN_READ) {
+      // Node asks even after the last read; a block let go must not be released twice.
+      if (holding && BLOCK_BYTES - block.used < MIN_READ) {
         block.unref();
         block = new Block();
       }
@@ -197,7 +207,7 @@ export function directGet(url: URL, headers: Record<string, string>, signal?: Ab
     });
     socket.on('close', () => {
       signal?.removeEventListener('abort', onAbort);
-      block.unref();
+      letGo();
       if (!finished && !bodyIn()) fail(new DirectError('ECONNRESET', `${url.host}: connection closed ${response ? `with ${remaining} body bytes to come` : 'before the response'}`));
     });
     if (signal?.aborted) return onAbort();
@@ -229,6 +239,7 @@ export function directGet(url: URL, headers: Record<string, string>, signal?: Ab
       if (!finished) {
         finished = true;
         socket.destroy();
+        letGo();
         for (const e of early.splice(0)) e.release();
       }
     };
