@@ -35,6 +35,8 @@ export interface ExecOptions {
   noNewPrivs?: boolean;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** --cgroup [CONTROLLER[,CONTROLLER...]:]PATH (repeatable): existing sub-cgroups of the container's to run in (runc >= 1.1). */
+  cgroups?: string[];
 }
 
 /** /proc/PID/ns/<name> of each namespace type. */
@@ -91,11 +93,64 @@ function joinedNamespaces(config: Spec, pid: number): LaunchPlan['namespaces'] {
  * Puts the exec'd process into the container's cgroups before it runs
  * anything (the launch's onPid step), as runc joins them all.
  */
-function joinCgroups(state: SavedState, pid: number): void {
+function joinCgroups(state: SavedState, pid: number, dirs: string[] | undefined): void {
   if (!state.cgroupPaths) return;
+  if (dirs !== undefined) {
+    for (const dir of dirs) {
+      try {
+        fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        throw new ConfigError(`--cgroup: cannot join ${dir}: ${code}${code === 'ENOENT' ? ' (the sub-cgroup must exist)' : ''}`);
+      }
+    }
+    return;
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openCgroupManager } = require('./cgroups/reopen') as typeof import('./cgroups/reopen');
   openCgroupManager(state.cgroupPaths).apply(pid);
+}
+
+/**
+ * runc's `exec --cgroup`: each argument is `[CONTROLLER[,CONTROLLER...]:]PATH`; PATH without a
+ * controller (only alone) applies to every hierarchy of the container (cgroup2 included), with
+ * controllers to those only, the others keeping the container's own cgroup. PATH is relative to
+ * the container's cgroup ("/x" too) and may not leave it. Returns the directories to join, in
+ * the saved order, each once (cpu and cpuacct may share one).
+ */
+export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>> | undefined, args: readonly string[]): string[] {
+  if (cgroupPaths === undefined) throw new ConfigError('--cgroup: the container has no cgroup recorded in its state');
+  const subs = new Map<string, string>();
+  for (const arg of args) {
+    const parts = arg.split(':');
+    if (parts.length > 2) throw new UsageError(`--cgroup ${JSON.stringify(arg)}: expected [CONTROLLER[,CONTROLLER...]:]PATH`);
+    if (parts.length === 1) {
+      if (args.length !== 1) throw new UsageError(`--cgroup ${JSON.stringify(arg)}: missing CONTROLLER: prefix (required when --cgroup is given more than once)`);
+      subs.set('', arg);
+      continue;
+    }
+    const [controllers, sub] = parts as [string, string];
+    for (const c of controllers.split(',')) {
+      if (c === '') throw new UsageError(`--cgroup ${JSON.stringify(arg)}: empty controller name`);
+      if (subs.has(c)) throw new UsageError(`--cgroup: controller ${c} given more than once`);
+      if (!(c in cgroupPaths)) {
+        throw new UsageError(`--cgroup ${JSON.stringify(arg)}: unknown controller ${c} (the container's cgroup has: ${Object.keys(cgroupPaths).filter(Boolean).join(', ') || 'cgroup v2 only; give PATH without a controller'})`);
+      }
+      subs.set(c, sub);
+    }
+  }
+  const out: string[] = [];
+  for (const [key, base] of Object.entries(cgroupPaths)) {
+    const sub = subs.get('') ?? subs.get(key);
+    let dir = base;
+    if (sub !== undefined) {
+      dir = path.posix.join(base, sub);
+      const rel = path.posix.relative(base, dir);
+      if (rel === '..' || rel.startsWith('../')) throw new UsageError(`--cgroup: ${sub} is not a sub-cgroup path of the container's cgroup ${base}`);
+    }
+    if (!out.includes(dir)) out.push(dir);
+  }
+  return out;
 }
 
 /**
@@ -148,6 +203,8 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
   if (status === 'stopped') throw new ContainerStateError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new ContainerStateError('cannot exec in a paused container (use --ignore-paused to override)');
 
+  // Checked before anything starts: a bad --cgroup leaves nothing behind.
+  const cgroupDirs = opts.cgroups?.length ? execCgroupDirs(state.cgroupPaths, opts.cgroups) : undefined;
   const bundle = containerBundle(runtime, state, loadBundle);
   const proc = execProcess(bundle.config, opts);
   if (proc.terminal && opts.detach && opts.consoleSocket === undefined) {
@@ -170,7 +227,7 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
     namespaces: joinedNamespaces(bundle.config, state.pid),
     mounts: [], devices: [], symlinks: [], mkdirs: [], maskedPaths: [], readonlyPaths: [], sysctl: [],
     hostname: undefined, domainname: undefined, stateDir: undefined, timeOffsets: undefined,
-    readonlyRoot: false, rootPropagation: 0,
+    readonlyRoot: false, rootPropagation: 0, rootPropagationAfterPivot: 0,
   };
   const seccomp = bundle.config.linux?.seccomp;
   if (seccomp) {
@@ -198,7 +255,7 @@ export async function execInContainer(runtime: Runtime, id: string, opts: ExecOp
       // berth-init opened /proc/<init pid>/ns/* before this: if the init still lives (same start
       // time), the pid was not reused in between and the namespaces joined are the container's.
       if (!isAlive(state)) throw new ContainerStateError('cannot exec in a stopped container');
-      joinCgroups(state, pid);
+      joinCgroups(state, pid, cgroupDirs);
     };
     launched = await launch(plan, consoleSocket, { onPid });
     await tty?.attach();

@@ -22,6 +22,7 @@ export class ExecCommand extends RuntimeCommand {
   noNewPrivs = Option.Boolean('--no-new-privs', false, { description: 'set no_new_privs for the process' });
   preserveFds = Option.String('--preserve-fds', '0', { description: 'pass N additional fds (3..3+N-1) to the process' });
   ignorePaused = Option.Boolean('--ignore-paused', false, { description: 'exec even in a paused container' });
+  cgroup = Option.Array('--cgroup', [], { description: 'run in an existing sub-cgroup of the container: [CONTROLLER[,CONTROLLER...]:]PATH' });
   apparmor = Option.String('--apparmor', { hidden: true });
   processLabel = Option.String('--process-label', { hidden: true });
   id = Option.String();
@@ -52,6 +53,7 @@ export class ExecCommand extends RuntimeCommand {
         noNewPrivs: this.noNewPrivs,
         preserveFds: parseFdCount(this.preserveFds),
         ignorePaused: this.ignorePaused,
+        cgroups: this.cgroup,
       });
     } catch (err) {
       // As runc: a failed exec exits 255, so it is told apart from the process's own status.
