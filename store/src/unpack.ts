@@ -33,6 +33,7 @@ import * as path from 'node:path';
 import { Digester, DigestMismatchError, parseDigest, validateDigest, type Digest } from '@berth/spec';
 import { S_IF, getXattr, mknod, setXattr } from '@berth/sys';
 import { decompress, type Compression } from './decompress';
+import { ASYNC_WRITE_MIN, FileWrites } from './file-writes';
 import { BreakoutError, LayerError } from './errors';
 import { readTar, type TarHeader } from './tar/reader';
 
@@ -93,12 +94,19 @@ class Unpacker {
   private readonly tree = new Map<string, Kind>();
   private readonly dirs = new Map<string, DirMeta>();
   contentSize = 0;
+  private readonly writes = new FileWrites();
+  /** Who owns what this process creates here; `sure` when that holds for every directory below root. */
+  private readonly owner: { uid: number; gid: number; sure: boolean };
 
   constructor(
     private readonly root: string,
     private readonly layer: string,
     private readonly lowers: readonly string[],
-  ) {}
+  ) {
+    const uid = process.geteuid?.() ?? -1;
+    const gid = process.getegid?.() ?? -1;
+    this.owner = { uid, gid, sure: lstatSync(root).gid === gid };
+  }
 
   /**
    * The attributes of directory `rel` as the lower layers show it, found by
@@ -180,7 +188,7 @@ class Unpacker {
       const rel = join(hidden);
       await this.replace(rel);
       mknod(this.abs(rel), S_IF.CHR | 0o000, 0, 0);
-      lchownSync(this.abs(rel), h.uid, h.gid);
+      if (this.chownNeeded(h)) lchownSync(this.abs(rel), h.uid, h.gid);
       this.tree.set(rel, 'whiteout');
       return;
     }
@@ -199,6 +207,19 @@ class Unpacker {
       }
       case 'file': {
         const fd = openSync(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        if (h.size >= ASYNC_WRITE_MIN && h.xattrs.size === 0) {
+          // big file: written from the thread pool; metadata and close follow its writes
+          this.writes.open(fd);
+          let written = 0;
+          for await (const chunk of body) {
+            await this.writes.write(fd, chunk, written);
+            written += chunk.length;
+          }
+          this.contentSize += written;
+          this.writes.close(fd, (d) => this.fileMeta(d, h));
+          this.tree.set(rel, 'file');
+          return;
+        }
         try {
           let written = 0;
           for await (const chunk of body) {
@@ -206,11 +227,9 @@ class Unpacker {
             written += chunk.length;
           }
           this.contentSize += written;
-          // chown before chmod: chown clears setuid/setgid
-          fchownSync(fd, h.uid, h.gid);
-          fchmodSync(fd, h.mode);
+          this.fileMeta(fd, h);
+          // after chown, which drops security.capability
           this.xattrs(target, h);
-          futimesSync(fd, h.mtime, h.mtime);
         } finally {
           closeSync(fd);
         }
@@ -220,7 +239,7 @@ class Unpacker {
       case 'symlink': {
         symlinkSync(h.linkname, target);
         this.tree.set(rel, 'symlink');
-        lchownSync(target, h.uid, h.gid);
+        if (this.chownNeeded(h)) lchownSync(target, h.uid, h.gid);
         this.xattrs(target, h);
         lutimesSync(target, h.mtime, h.mtime);
         return;
@@ -261,6 +280,25 @@ class Unpacker {
     }
   }
 
+  /** Owner, mode and mtime of a regular file, by descriptor. */
+  private fileMeta(fd: number, h: TarHeader): void {
+    // chown before chmod: chown clears setuid/setgid
+    if (this.chownNeeded(h)) fchownSync(fd, h.uid, h.gid);
+    fchmodSync(fd, h.mode);
+    futimesSync(fd, h.mtime, h.mtime);
+  }
+
+  /**
+   * Whether a new entry needs a chown: not when it already has the owner the
+   * header asks for (root unpacking a root-owned file, the usual case). A new
+   * file's group is the process's, or its directory's (setgid directory,
+   * `grpid` mount); every directory here descends from the root, so when the
+   * root's group is the process's, both give the process's.
+   */
+  private chownNeeded(h: { uid: number; gid: number }): boolean {
+    return !(h.uid === this.owner.uid && h.gid === this.owner.gid && this.owner.sure);
+  }
+
   private xattrs(target: string, h: TarHeader): void {
     for (const [name, value] of h.xattrs) {
       // overlay's own attributes would let a layer forge opaque dirs or redirects: never taken from a tar
@@ -269,12 +307,18 @@ class Unpacker {
     }
   }
 
+  /** Waits for the file writes in flight and closes their files (an unpack that failed). */
+  async settle(): Promise<void> {
+    await this.writes.settle();
+  }
+
   /** Directory modes, owners and mtimes last, deepest first, so creating children does not undo them. */
   async finish(): Promise<void> {
+    await this.writes.drain();
     const dirs = [...this.dirs.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
     for (const [rel, meta] of dirs) {
       const target = this.abs(rel);
-      lchownSync(target, meta.uid, meta.gid);
+      if (this.chownNeeded(meta)) lchownSync(target, meta.uid, meta.gid);
       chmodSync(target, meta.mode);
       lutimesSync(target, meta.mtime, meta.mtime);
     }
@@ -308,6 +352,10 @@ export async function unpackLayer(
       await unpacker.entry(header, body);
       entries++;
     }
+  } catch (err) {
+    // no write may land (and no descriptor stay open) after the caller removes dest
+    await unpacker.settle();
+    throw err;
   } finally {
     // stops a decompressor (zstd child, gunzip) that an error left mid-stream
     await data.return(undefined);
