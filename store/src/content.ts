@@ -19,6 +19,7 @@ import {
   type DigestAlgorithm,
 } from '@berth/spec';
 import { TEMP_PREFIX, fsyncDir, tempName } from './atomic';
+import { ChunkReader, type TransientChunks } from './chunk-reader';
 import { NotFoundError } from './errors';
 import { StoreLayout } from './layout';
 
@@ -109,6 +110,17 @@ export class ContentStore {
       throw this.missing(digest, err);
     });
     return fh.createReadStream({ highWaterMark: 1 << 20 });
+  }
+
+  /**
+   * A blob's bytes in chunks whose memory is reused once the next is asked
+   * for (ChunkReader): for a reader that is done with each chunk by then,
+   * such as the unpack; NotFoundError if it is not stored.
+   */
+  async openChunks(digest: string): Promise<TransientChunks> {
+    return ChunkReader.open(this.path(digest)).catch((err: unknown) => {
+      throw this.missing(digest, err);
+    });
   }
 
   async readBytes(digest: string): Promise<Buffer> {

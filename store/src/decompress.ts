@@ -41,31 +41,64 @@ async function peekFirst(source: AsyncIterable<Uint8Array>): Promise<{ head: Buf
   return { head, rest: rest() };
 }
 
-/** The uncompressed bytes of a layer blob, and which compression it had. */
+/** A source whose chunks are valid only until it is advanced (see chunk-reader.ts). */
+function isTransient(source: AsyncIterable<Uint8Array>): boolean {
+  return (source as { transient?: unknown }).transient === true;
+}
+
+async function* copies(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) yield Buffer.from(chunk);
+}
+
+/**
+ * The uncompressed bytes of a layer blob, and which compression it had. A
+ * transient source (chunks reused once the next is asked for) is fed to
+ * gunzip one chunk at a time, the next only once zlib has consumed the last;
+ * the other paths keep chunks, so they get copies.
+ */
 export async function decompress(
   source: AsyncIterable<Uint8Array>,
   layer: string,
 ): Promise<{ compression: Compression; data: AsyncGenerator<Buffer> }> {
   const { head, rest } = await peekFirst(source);
   const compression = sniffCompression(head);
-  if (compression === 'none') return { compression, data: rest };
-  if (compression === 'gzip') {
-    const gunzip = createGunzip({ chunkSize: 1 << 17 });
-    const done = pipeline(Readable.from(rest), gunzip);
-    async function* gunzipped(): AsyncGenerator<Buffer> {
+  const kept = isTransient(source) ? copies(rest) : rest;
+  if (compression === 'none') return { compression, data: kept };
+  if (compression === 'zstd') return { compression, data: zstd(kept, layer) };
+  return { compression, data: gunzip(rest, layer) };
+}
+
+async function* gunzip(input: AsyncIterable<Buffer>, layer: string): AsyncGenerator<Buffer> {
+  const inflate = createGunzip({ chunkSize: 1 << 17 });
+  let inputFailed: { err: unknown } | undefined;
+  // A write's callback runs once zlib has consumed its chunk (or failed: its error then comes out below).
+  const fed = (async () => {
+    const it = input[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<Buffer>;
       try {
-        for await (const chunk of gunzip) yield chunk as Buffer;
-        await done;
+        next = await it.next();
       } catch (err) {
-        throw new LayerError(`${layer}: gzip data is corrupt: ${(err as Error).message}`, undefined, { cause: err });
-      } finally {
-        gunzip.destroy();
-        done.catch(() => undefined);
+        inputFailed = { err };
+        inflate.destroy(err as Error);
+        return;
       }
+      if (next.done) break;
+      const chunk = next.value;
+      if (!(await new Promise<boolean>((resolve) => inflate.write(chunk, (err) => resolve(!err))))) return;
     }
-    return { compression, data: gunzipped() };
+    inflate.end();
+  })();
+  try {
+    for await (const chunk of inflate) yield chunk as Buffer;
+    await fed;
+  } catch (err) {
+    if (inputFailed) throw inputFailed.err; // reading the blob failed: not the data's fault
+    throw new LayerError(`${layer}: gzip data is corrupt: ${(err as Error).message}`, undefined, { cause: err });
+  } finally {
+    // an early stop leaves the feeder waiting on a write that never completes; the caller destroys the source
+    inflate.destroy();
   }
-  return { compression, data: zstd(rest, layer) };
 }
 
 async function* zstd(input: AsyncIterable<Buffer>, layer: string): AsyncGenerator<Buffer> {

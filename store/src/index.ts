@@ -3,6 +3,7 @@ export { TEMP_PREFIX, writeFileAtomic } from './atomic';
 export { DEFAULT_ROOT, resolveRoot, StoreLayout } from './layout';
 export { ContentStore } from './content';
 export type { BlobInfo, IngestExpectation } from './content';
+export type { TransientChunks } from './chunk-reader';
 export { acquireLock, withLock } from './lock';
 export type { HeldLock, LockOptions } from './lock';
 export { ImageIndex, canonicalRef } from './image-index';

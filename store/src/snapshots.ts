@@ -187,9 +187,11 @@ export class Snapshots {
       await writeFileAtomic(path.join(tmp, 'meta.json'), `${JSON.stringify(info, null, 2)}\n`);
       return { tmp, info, result };
     } catch (err) {
-      stream?.destroy?.();
       await fs.rm(tmp, { recursive: true, force: true });
       throw err;
+    } finally {
+      // a gzip stream can end before its blob does (trailing bytes): the file is closed either way
+      stream?.destroy?.();
     }
   }
 

@@ -115,7 +115,7 @@ export class Store {
         diffId: diffIds[i],
         parent: i === 0 ? null : chain[i - 1],
         layer: layer.digest,
-        open: () => this.content.open(layer.digest),
+        open: () => this.content.openChunks(layer.digest),
       });
       out.push(info);
     }

@@ -63,7 +63,7 @@ export async function unpackLayers(
         diffId: diffIds[i],
         parent: i === 0 ? null : chain[i - 1],
         layer: layer.digest,
-        open: () => store.content.open(layer.digest),
+        open: () => store.content.openChunks(layer.digest),
       });
       if (unpacked) options.onLayerUnpacked?.(layer.digest, layer.size);
     }
