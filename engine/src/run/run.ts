@@ -91,11 +91,11 @@ class SignalGuard {
 export function parseSecurityOpts(opts: readonly string[]): { seccomp: SeccompChoice } {
   let seccomp: SeccompChoice = { kind: 'default' };
   for (const opt of opts) {
-    const m = /^([a-z-]+)[=:](.*)$/s.exec(opt);
+    const m = /^([a-z-]+)(?:[=:](.*))?$/s.exec(opt);
     if (!m) throw new RunUsageError(`invalid --security-opt: ${JSON.stringify(opt)}`);
-    const [, key, value] = m as unknown as [string, string, string];
+    const [, key, value] = m as unknown as [string, string, string | undefined];
     if (key !== 'seccomp') throw new RunUsageError(`--security-opt ${key} is not supported yet: only seccomp=unconfined or seccomp=FILE`);
-    if (value === '') throw new RunUsageError(`invalid --security-opt: ${JSON.stringify(opt)}`);
+    if (!value) throw new RunUsageError(`invalid --security-opt: ${JSON.stringify(opt)}`);
     seccomp = value === 'unconfined' ? { kind: 'unconfined' } : { kind: 'file', path: value };
   }
   return { seccomp };

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DOCKER_DEFAULT_CAPS } from '../../src/run';
+import { parseSecurityOpts } from '../../src/run/run';
 import { DOCKER_DEFAULT_PROFILE } from '../../src/run/seccomp/docker-default';
 import { parseSeccompProfile, resolveSeccompProfile, seccompFor, SeccompProfileError } from '../../src/run/seccomp';
 import { rmrf, tempDir } from '../helpers';
@@ -64,4 +65,14 @@ it('profile files: errors name the file and the entry; unconfined is no section'
   expect(() => resolveSeccompProfile(arches, 'p.json', { caps: [] })).toThrow(/use either 'architectures' or 'archMap'/);
   // no default action and no syscalls: seccomp off, as dockerd
   expect(resolveSeccompProfile(parseSeccompProfile('{}', 'p.json'), 'p.json', { caps: [] })).toBeUndefined();
+});
+
+it("--security-opt: seccomp=unconfined|FILE (':' as Docker accepts), anything else refused by name", () => {
+  expect(parseSecurityOpts([])).toEqual({ seccomp: { kind: 'default' } });
+  expect(parseSecurityOpts(['seccomp=unconfined'])).toEqual({ seccomp: { kind: 'unconfined' } });
+  expect(parseSecurityOpts(['seccomp:/p.json'])).toEqual({ seccomp: { kind: 'file', path: '/p.json' } });
+  expect(parseSecurityOpts(['seccomp=/a.json', 'seccomp=unconfined'])).toEqual({ seccomp: { kind: 'unconfined' } });
+  expect(() => parseSecurityOpts(['no-new-privileges'])).toThrow('--security-opt no-new-privileges is not supported yet');
+  expect(() => parseSecurityOpts(['seccomp='])).toThrow('invalid --security-opt: "seccomp="');
+  expect(() => parseSecurityOpts(['Bad Opt'])).toThrow('invalid --security-opt: "Bad Opt"');
 });
