@@ -29,15 +29,16 @@ export class ExecCommand extends RuntimeCommand {
   args = Option.Proxy();
 
   async run(): Promise<number> {
-    if (this.apparmor !== undefined) throw new UsageError('--apparmor: AppArmor is not supported by berth-runtime');
-    if (this.processLabel !== undefined) throw new UsageError('--process-label: SELinux is not supported by berth-runtime');
-    const gids = this.additionalGids.map((g) => {
-      if (!/^\d+$/.test(g)) throw new UsageError(`--additional-gids: invalid value ${JSON.stringify(g)}`);
-      return Number(g);
-    });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { execInContainer } = require('../../exec') as typeof import('../../exec');
     try {
+      // As runc, a refused option is a failed exec (255) too.
+      if (this.apparmor !== undefined) throw new UsageError('--apparmor: AppArmor is not supported by berth-runtime');
+      if (this.processLabel !== undefined) throw new UsageError('--process-label: SELinux is not supported by berth-runtime');
+      const gids = this.additionalGids.map((g) => {
+        if (!/^\d+$/.test(g)) throw new UsageError(`--additional-gids: invalid value ${JSON.stringify(g)}`);
+        return Number(g);
+      });
       return await execInContainer(this.context.runtime(), this.id, {
         processFile: this.processFile,
         args: this.args,
