@@ -14,19 +14,26 @@ import type { RuntimeTypes } from '@berth/spec';
 import type { CompiledSeccomp } from './compile';
 
 const memo = new WeakMap<RuntimeTypes.Seccomp, CompiledSeccomp>();
-let compilerPrint: string | undefined;
+let compilerPrint: string | null | undefined;
 
-/** Names, sizes and mtimes of the compiler's files (this directory and its tables). */
-function compilerFingerprint(): string {
+/**
+ * Names, sizes and mtimes of the compiler's files (this directory and its tables); null when
+ * they cannot be listed (a bundle without them next to it): then nothing is cached on disk.
+ */
+function compilerFingerprint(): string | null {
   if (compilerPrint === undefined) {
-    const parts: string[] = [];
-    for (const dir of [__dirname, path.join(__dirname, 'tables')]) {
-      for (const name of fs.readdirSync(dir).sort()) {
-        const st = fs.statSync(path.join(dir, name));
-        if (st.isFile()) parts.push(`${name}:${st.size}:${st.mtimeMs}`);
+    try {
+      const parts: string[] = [];
+      for (const dir of [__dirname, path.join(__dirname, 'tables')]) {
+        for (const name of fs.readdirSync(dir).sort()) {
+          const st = fs.statSync(path.join(dir, name));
+          if (st.isFile()) parts.push(`${name}:${st.size}:${st.mtimeMs}`);
+        }
       }
+      compilerPrint = parts.join('\n');
+    } catch {
+      compilerPrint = null;
     }
-    compilerPrint = parts.join('\n');
   }
   return compilerPrint;
 }
@@ -66,8 +73,9 @@ export function compileSeccompCached(seccomp: RuntimeTypes.Seccomp, cacheDir?: s
   const known = memo.get(seccomp);
   if (known) return known;
   let file: string | undefined;
-  if (cacheDir !== undefined) {
-    const key = createHash('sha256').update(`${compilerFingerprint()}\0${process.arch}\0${endianness()}\0${JSON.stringify(seccomp)}`).digest('hex');
+  const print = cacheDir === undefined ? null : compilerFingerprint();
+  if (cacheDir !== undefined && print !== null) {
+    const key = createHash('sha256').update(`${print}\0${process.arch}\0${endianness()}\0${JSON.stringify(seccomp)}`).digest('hex');
     file = path.join(cacheDir, `${key}.json`);
     const hit = readEntry(file);
     if (hit) {
