@@ -45,9 +45,11 @@ export class HashWorkerError extends BerthError {
 }
 
 /**
- * `auto` uses the worker only while a core is free (1-minute load average
- * below the core count): on a saturated machine the hand-offs cost more
- * than they save (measured, see docs/performance.md).
+ * `auto` uses the worker only while two cores are free (1-minute load
+ * average at most the core count less two): a pull already keeps one core
+ * on its main thread and another on the registry or the network stack, and
+ * where the worker has to share those, its copies and hand-offs cost more
+ * than they save (measured on 2 cores, see docs/performance.md).
  */
 export type OffThread = boolean | 'auto';
 
@@ -57,7 +59,7 @@ export function createStreamHash(algorithm: 'sha256' | 'sha512', size: number, o
 }
 
 function spareCore(): boolean {
-  return os.loadavg()[0] < os.availableParallelism();
+  return os.loadavg()[0] <= os.availableParallelism() - 2;
 }
 
 class LocalHash implements StreamHash {

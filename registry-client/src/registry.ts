@@ -40,7 +40,7 @@ export interface ClientOptions extends TransportOptions {
   mirrors?: readonly string[];
   /** Resume attempts for one blob after a dropped connection (default 5). */
   blobResumes?: number;
-  /** Hash big blobs on a worker thread: always, never, or while a core is free (default `auto`). */
+  /** Hash big blobs on a worker thread: always, never, or while two cores are free (default `auto`). */
   hashOffThread?: OffThread;
 }
 
