@@ -6,8 +6,9 @@
  * probe (runtime/test/seccomp/probe) and a /data directory declared as a volume.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
+import { closeFd, openpty } from '@berth/sys';
 import { makeDockerSaveTarball } from '@berth/test';
 import { BIN, rmrf, tempDir } from '../helpers';
 import { containersOf, entries, mountsUnder, setUp, tearDown, type RunFixture } from './helpers';
@@ -187,6 +188,38 @@ describe('-t without -i', () => {
     // with -i the input arrives
     const it = await f.b(['run', '--rm', '-i', '-t', IMAGE, 'sh', '-c', 'read x; echo "read[$x]"'], { input: 'secret\n' });
     expect(it.stdout).toContain('read[secret]');
+  });
+
+  it('on a real terminal: berth neither reads it nor makes it raw (what is typed is echoed, not read); -it does both', async () => {
+    const onPty = async (flags: string[]): Promise<string> => {
+      const tty = openpty();
+      const child = spawn(process.execPath, [BIN, 'run', '--rm', ...flags, IMAGE, 'sh', '-c', 'echo ready; read -t 3 x; echo "read[$x]"'], {
+        env: { ...process.env, ...f.env },
+        stdio: [tty.slave, tty.slave, tty.slave],
+      });
+      closeFd(tty.slave);
+      let text = '';
+      const output = createReadStream('', { fd: tty.master }); // closes the master at the end
+      let typed = false;
+      await new Promise<void>((resolve) => {
+        output.on('data', (c: string | Buffer) => {
+          text += c.toString();
+          if (!typed && text.includes('ready')) {
+            typed = true;
+            writeSync(tty.master, 'secret\n');
+          }
+        });
+        // EIO once berth and the container (the last holders of the slave) are gone
+        output.on('error', () => resolve());
+        output.on('end', () => resolve());
+      });
+      await new Promise((r) => (child.exitCode === null ? child.on('exit', r) : r(undefined)));
+      return text;
+    };
+    const [tOnly, it] = [await onPty(['-t']), await onPty(['-i', '-t'])];
+    expect(tOnly).toContain('read[]');
+    expect(tOnly).toContain('secret\r\n'); // the terminal's echo: not raw
+    expect(it).toContain('read[secret]');
   });
 });
 
