@@ -299,8 +299,9 @@ export class RegistryTransport {
     }
     if (res.length !== undefined) return res;
     res.close();
-    // A registry that redirects blobs or answers them oddly does so every time: stop asking it twice.
-    this.directOff = true;
+    // A registry that redirects blobs or sends them chunked does so every time: stop asking it
+    // twice. Errors (an expired token's 401, a 5xx) may pass.
+    if (res.statusCode < 400) this.directOff = true;
     return undefined;
   }
 
