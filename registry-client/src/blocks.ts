@@ -42,7 +42,8 @@ export class WritePipe {
       () => void (this.queuedBytes -= chunk.length),
       (err: unknown) => void (this.failure ??= { err }),
     );
-    if (release) (hashed ? Promise.all([hashed, written]) : written).then(release, release);
+    // Both must be done with the bytes, whatever their outcome: a failed hash may settle before the write starts.
+    if (release) void Promise.allSettled(hashed ? [hashed, written] : [written]).then(release);
     const full = this.queuedBytes >= this.maxQueued ? written : undefined;
     return hashed && full ? Promise.all([hashed, full]).then(() => undefined) : (hashed ?? full);
   }
