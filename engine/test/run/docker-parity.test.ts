@@ -267,3 +267,52 @@ describe("the image's volumes", () => {
     rmrf(path.join(f.root, 'rootfs', id!));
   });
 });
+
+describe('rmi of an image a running container uses', () => {
+  it("refuses, and -f untags but keeps the image (dangling), with docker's messages", async () => {
+    // an image with one name, in both stores
+    const solo = `berth-parity-solo-${process.pid}:latest`;
+    const tar = path.join(work, 'solo.tar');
+    await makeDockerSaveTarball(tar, { repoTags: [solo], config: { Env: ['PATH=/bin', 'SOLO=1'] } });
+    expect((await f.b(['load', '-q', '-i', tar])).code).toBe(0);
+    expect(dockerd!.docker(['load', '-q', '-i', tar]).code).toBe(0);
+    const id = dockerd!.docker(['image', 'inspect', '--format', '{{.Id}}', solo]).stdout.trim().slice(7, 19);
+
+    const dockerRun = dockerd!.docker(['run', '-d', '--network', 'none', solo, 'sleep', '1000']);
+    expect(dockerRun.code).toBe(0);
+    const dockerCid = dockerRun.stdout.trim().slice(0, 12);
+    const child = spawn(process.execPath, [BIN, 'run', '-i', '--rm', solo, 'sh', '-c', 'echo ready; read x'], {
+      env: { ...process.env, ...f.env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => c.toString().includes('ready') && resolve());
+        void closed.then((code) => reject(new Error(`berth run exited (${code}) before the container was ready`)));
+      });
+      const [berthCid] = containersOf(f).map((c) => c.slice(0, 12));
+      // The daemon's error prefix and the container ids differ; the rest must be the same.
+      const norm = (text: string, cid: string): string => text.replace(/^(Error response from daemon|Error): /gm, '').replaceAll(cid, '<container>');
+      const same = async (args: string[]): Promise<{ stdout: string; stderr: string }> => {
+        const d = dockerd!.docker(args);
+        const b = await f.b(args);
+        expect({ failed: b.code !== 0, out: norm(b.stdout, berthCid!), err: norm(b.stderr, berthCid!) }).toEqual({
+          failed: d.code !== 0,
+          out: norm(d.stdout, dockerCid),
+          err: norm(d.stderr, dockerCid),
+        });
+        return b;
+      };
+      expect((await same(['rmi', solo])).stderr).toContain(`(must force) - container ${berthCid} is using its referenced image ${id}`);
+      expect((await same(['rmi', '-f', id])).stderr).toContain(`(cannot be forced) - image is being used by running container ${berthCid}`);
+      expect((await same(['rmi', '-f', solo])).stdout).toBe(`Untagged: ${solo}\n`);
+      expect(dockerd!.docker(['images', '-q', '--filter', 'dangling=true']).stdout).toContain(id);
+      expect((await f.b(['images', '-q'])).stdout).toContain(id);
+    } finally {
+      child.stdin.end('\n');
+      await closed;
+      dockerd!.docker(['rm', '-f', dockerCid]);
+    }
+  });
+});
