@@ -181,6 +181,36 @@ describe('pooled pulls and pushes against docker-registry', () => {
     expect(blobGets.every((r) => r.headers.connection === 'close')).toBe(true);
   });
 
+  test('the layout writer is done with each chunk when write() settles, across stages, truncate and abort', async () => {
+    const layout = await OciLayout.open(path.join(dir, 'w'), { create: true });
+    const data = randomBytes((1 << 20) * 2 + 777);
+    const digest = sha256(data);
+    const w = await layout.writer({ mediaType: 'application/octet-stream', digest, size: data.length });
+    expect(w.releasesChunks).toBe(true);
+    const scratch = Buffer.alloc(300 << 10);
+    const writeAll = async (): Promise<void> => {
+      // Odd sizes, some over a stage (512 KiB); the one scratch buffer is overwritten after each write.
+      for (let off = 0, i = 0; off < data.length; i++) {
+        const n = Math.min([1, 4096, 300 << 10, 65536][i % 4], data.length - off);
+        const chunk = n <= scratch.length ? scratch.subarray(0, n) : Buffer.alloc(n);
+        data.copy(chunk, 0, off, off + n);
+        await w.write(chunk);
+        chunk.fill(0xee);
+        off += n;
+      }
+    };
+    await writeAll();
+    await w.truncate();
+    await writeAll();
+    await w.commit();
+    expect((await layout.readBlob(digest)).equals(data)).toBe(true);
+
+    const aborted = await layout.writer({ mediaType: 'application/octet-stream', digest: sha256(Buffer.from('x')), size: 1 });
+    await aborted.write(randomBytes(600 << 10));
+    await aborted.abort();
+    expect((await fs.readdir(path.join(dir, 'w', 'blobs'))).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+  });
+
   test('blobChunks yields the blob exactly, in reused blocks, from any start', async () => {
     const layout = await OciLayout.open(path.join(dir, 'l'), { create: true });
     for (const size of [0, 1, 256 << 10, (256 << 10) + 1, (1 << 20) + 123]) {
