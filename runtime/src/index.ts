@@ -9,4 +9,5 @@ export type { Bundle } from './config/load';
 export { buildPlan } from './config/plan';
 export type { PlanOptions, ResolvedPlan } from './config/plan';
 export { defaultSpec, features } from './defaults';
+export { HookError } from './hooks';
 export * from './errors';

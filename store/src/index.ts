@@ -18,6 +18,7 @@ export { encodeHeader, padding as tarPadding, trailer as tarTrailer } from './ta
 export type { WriteHeader } from './tar/writer';
 export { Snapshots, chainIds, chainIdOfDirName, shortLinkName, snapshotDirName } from './snapshots';
 export type { LayerSource, SnapshotInfo } from './snapshots';
+export { SnapshotBatch } from './snapshot-batch';
 export { RootfsManager, MOUNT_DATA_MAX, isMountPoint } from './rootfs';
 export type { LowerdirStyle, RootfsInfo, RootfsPaths } from './rootfs';
 export { Store } from './store';
