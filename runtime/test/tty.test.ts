@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { closeFd, openpty, setWinsize } from '@berth/sys';
-import { CLI_ENTRY, Scratch, berth, runc } from './helpers/bundle';
+import { CLI_ENTRY, Scratch, berth, runc, uniqueId } from './helpers/bundle';
 
 let s: Scratch;
 
@@ -44,7 +44,9 @@ async function sizesSeen(tool: 'runc' | 'berth', id: string): Promise<{ sizes: s
       output.on('data', (chunk) => {
         text += chunk.toString();
         for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
-          const line = text.slice(0, nl).replace(/\r+$/, ''); // berth's raw mode (libuv's) keeps ONLCR: \r\r\n
+          // The container's pty turns \n into \r\n (ONLCR); our side is made raw with cfmakeraw as runc
+          // does (OPOST off), so it passes through unchanged (tty-output.test.ts checks the bytes).
+          const line = text.slice(0, nl).replace(/\r$/, '');
           text = text.slice(nl + 1);
           if (!/^\d+ \d+$/.test(line)) continue; // the echo of our Enter
           sizes.push(line);
@@ -72,8 +74,8 @@ async function sizesSeen(tool: 'runc' | 'berth', id: string): Promise<{ sizes: s
 }
 
 test('the pty gets the terminal size at start and after SIGWINCH, as runc', async () => {
-  const want = await sizesSeen('runc', 'winch-runc');
-  const got = await sizesSeen('berth', 'winch-berth');
+  const want = await sizesSeen('runc', uniqueId('winch-runc'));
+  const got = await sizesSeen('berth', uniqueId('winch-berth'));
   expect(want).toEqual({ sizes: ['40 120', '30 100'], code: 0 });
   expect(got).toEqual(want);
 });

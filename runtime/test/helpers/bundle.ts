@@ -9,6 +9,18 @@ import { makeBusyboxRootfs } from '@berth/test';
 
 export const CLI_ENTRY = path.join(__dirname, 'cli-entry.js');
 
+// Once per test file (jest gives each file its own module registry): files run in one worker share its pid.
+const RUN_TAG = `${process.pid}${Math.random().toString(36).slice(2, 5)}`;
+
+/**
+ * `name` made unique to this test file's run. A container id names its default cgroup
+ * (/berth/<id>; runc's too is named by the id), which is host-wide: suites run side by
+ * side, or a crashed run's leftovers, must not meet the same cgroup.
+ */
+export function uniqueId(name: string): string {
+  return `${name}-${RUN_TAG}`;
+}
+
 /** A scratch directory with a busybox rootfs and a state root; remove() cleans all of it. */
 export class Scratch {
   readonly dir: string;
