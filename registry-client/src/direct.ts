@@ -40,7 +40,7 @@ class Block {
 export class DirectError extends BerthError {
   constructor(code: 'ECONNRESET' | 'ETIMEDOUT' | 'ERR_BERTH_BAD_RESPONSE', message: string) {
     // Connection-level codes, so the caller's resume logic treats them as it does undici's.
-    super(code as 'ERR_BERTH_BAD_RESPONSE', message);
+    super(code, message);
   }
 }
 
