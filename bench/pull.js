@@ -8,6 +8,8 @@
 // Prints the medians and the ratios. Build first: `npx tsc -b engine`.
 // Needs docker-registry, skopeo, umoci, dockerd (root).
 //   node bench/pull.js [runs=3] [layerMiB=20]
+// BERTH_BASELINE=OTHER_TREE/engine/bin/berth.js adds a fourth way, another build of berth
+// (say, the commit before a change, built in its own tree), for an A/B within one run.
 const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -21,6 +23,7 @@ const RUNS = Number(process.argv[2] ?? 3);
 const LAYER_MIB = Number(process.argv[3] ?? 20);
 const FILES_PER_LAYER = 40;
 const BERTH = path.resolve(__dirname, '..', 'engine', 'bin', 'berth.js');
+const BASELINE = process.env.BERTH_BASELINE;
 
 /** One ustar entry (header + padded body). */
 function tarEntry(name, body, type = '0') {
@@ -110,17 +113,19 @@ async function main() {
     fs.rmSync(path.join(root, 'src'), { recursive: true });
     dockerd = await startDockerd(path.join(root, 'docker'));
 
-    const times = { berth: [], skopeo: [], umoci: [], docker: [] };
+    const times = { berth: [], skopeo: [], umoci: [], docker: [], ...(BASELINE ? { baseline: [] } : {}) };
+    const berthPull = (bin, key, i) => {
+      const store = path.join(root, `${key}-${i}`);
+      const env = { ...process.env, BERTH_ROOT: store };
+      times[key].push(timed(() => run(bin, ['pull', '-q', ref], env)));
+      // The pull must have unpacked every layer into its snapshot (else the figure is a download only).
+      const snaps = fs.readdirSync(path.join(store, 'snapshots')).filter((n) => !n.startsWith('.'));
+      if (snaps.length !== 5) throw new Error(`${bin} pull left ${snaps.length} snapshots, expected 5`);
+      fs.rmSync(store, { recursive: true, force: true });
+    };
     const ways = {
-      berth(i) {
-        const store = path.join(root, `berth-${i}`);
-        const env = { ...process.env, BERTH_ROOT: store };
-        times.berth.push(timed(() => run(BERTH, ['pull', '-q', ref], env)));
-        // The pull must have unpacked every layer into its snapshot (else the figure is a download only).
-        const snaps = fs.readdirSync(path.join(store, 'snapshots')).filter((n) => !n.startsWith('.'));
-        if (snaps.length !== 5) throw new Error(`berth pull left ${snaps.length} snapshots, expected 5`);
-        fs.rmSync(store, { recursive: true, force: true });
-      },
+      berth: (i) => berthPull(BERTH, 'berth', i),
+      ...(BASELINE ? { baseline: (i) => berthPull(BASELINE, 'baseline', i) } : {}),
       skopeo(i) {
         const layout = path.join(root, `oci-${i}`);
         const bundle = path.join(root, `bundle-${i}`);
@@ -147,12 +152,15 @@ async function main() {
       }
     }
     const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    // paired: each run's berth time over the same run's docker (and baseline) time
+    const paired = (a, b) => median(times[a].map((t, i) => t / times[b][i])).toFixed(2);
     const su = median(times.skopeo.map((s, i) => s + times.umoci[i]));
     console.log(`image: 5 gzip layers of ${FILES_PER_LAYER} random files, ${(bytes / 1048576).toFixed(0)} MiB; median of ${RUNS} runs`);
     console.log(`berth pull            ${m.berth.toFixed(2)} s (download, verify, unpack into snapshots)`);
     console.log(`skopeo copy + umoci   ${su.toFixed(2)} s (copy ${m.skopeo.toFixed(2)}, unpack ${m.umoci.toFixed(2)})`);
     console.log(`docker pull           ${m.docker.toFixed(2)} s (dockerd ${run('dockerd', ['--version']).trim().replace(/^Docker version /, '')})`);
-    console.log(`ratio berth/docker    ${(m.berth / m.docker).toFixed(2)}  (goal <= 0.7)`);
+    if (BASELINE) console.log(`baseline berth pull   ${m.baseline.toFixed(2)} s (${BASELINE}); berth/baseline ${(m.berth / m.baseline).toFixed(2)}, paired ${paired('berth', 'baseline')}`);
+    console.log(`ratio berth/docker    ${(m.berth / m.docker).toFixed(2)}  (goal <= 0.7; paired per run ${paired('berth', 'docker')})`);
     console.log(`ratio berth/skopeo+umoci ${(m.berth / su).toFixed(2)}`);
     console.log(`load average ${os.loadavg()[0].toFixed(2)}, ${os.cpus().length} cpus`);
   } finally {
