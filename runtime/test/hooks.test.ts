@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
-import { Scratch, berth, runc, waitExit, type Result } from './helpers/bundle';
+import { Scratch, berth, runc, uniqueId, waitExit, type Result } from './helpers/bundle';
 
 type Hook = NonNullable<NonNullable<Spec['hooks']>['prestart']>[number];
 
@@ -132,6 +132,7 @@ function track(root: string, id: string, tool: Tool = berth): void {
 
 describe('hooks', () => {
   test('all six stages run in order, each in the namespace the spec gives, with the state on stdin, args and env', async () => {
+    const id = uniqueId('h1');
     const out = outDir();
     const argvHook = (stage: string): Hook => ({ path: '/bin/sh', args: ['my-argv0', '-c', `echo "$0 $1" > ${out}/argv-${stage}`] });
     const bundle = allStagesBundle(out, (spec) => {
@@ -139,9 +140,9 @@ describe('hooks', () => {
       spec.hooks!.createContainer!.push(argvHook('createContainer'));
     });
     const root = path.join(s.dir, 'state-order');
-    track(root, 'h1');
+    track(root, id);
     const pidFile = path.join(s.dir, 'h1.pid');
-    const created = await berth(root, ['create', '--bundle', bundle, '--pid-file', pidFile, 'h1']);
+    const created = await berth(root, ['create', '--bundle', bundle, '--pid-file', pidFile, id]);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -149,17 +150,17 @@ describe('hooks', () => {
     expect(containerMnt).not.toBe(HOST_MNT);
     expect(lines(out).map((l) => l.stage)).toEqual(['prestart', 'createRuntime', 'createContainer']);
 
-    expect((await berth(root, ['start', 'h1'])).code).toBe(0);
+    expect((await berth(root, ['start', id])).code).toBe(0);
     // poststart has run when start returns: after the user process was started
     const afterStart = lines(out).map((l) => l.stage);
     expect(afterStart.slice(0, 4)).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer']);
     expect(afterStart).toContain('poststart');
     expect(lines(out).find((l) => l.stage.startsWith('user'))).toBeDefined();
 
-    expect((await berth(root, ['kill', 'h1', 'KILL'])).code).toBe(0);
+    expect((await berth(root, ['kill', id, 'KILL'])).code).toBe(0);
     expect(waitExit(pid)).toBe(true);
     expect(fs.existsSync(path.join(out, 'poststop.json'))).toBe(false);
-    const deleted = await berth(root, ['delete', 'h1']);
+    const deleted = await berth(root, ['delete', id]);
     expect(deleted.code).toBe(0);
     expect(lines(out).at(-1)?.stage).toBe('poststop');
 
@@ -180,7 +181,7 @@ describe('hooks', () => {
     expect(byStage.startContainer.env.split(' ')).toContain('HOOK_ENV=yes');
     expect(byStage.startContainer.env).not.toContain('HOME=');
 
-    const base = { ociVersion: '1.3.0', id: 'h1', bundle, annotations: { 'org.example.hooks': 'yes', 'org.example.n': '2' } };
+    const base = { ociVersion: '1.3.0', id, bundle, annotations: { 'org.example.hooks': 'yes', 'org.example.n': '2' } };
     expect(stateOf(out, 'prestart')).toEqual({ ...base, status: 'creating', pid });
     expect(stateOf(out, 'createRuntime')).toEqual({ ...base, status: 'creating', pid });
     // in the container's pid namespace, the process is pid 1 (what runc sends these two stages)
@@ -215,9 +216,10 @@ describe('hooks', () => {
     const runOnce = async (tool: Tool, name: string) => {
       const out = outDir();
       const root = path.join(s.dir, `state-diff-${name}`);
-      track(root, 'hd', tool);
+      const id = uniqueId('hd'); // the same for both tools: the hooks' states are compared
+      track(root, id, tool);
       const bundle = allStagesBundle(out);
-      const pid = await lifecycle(tool, root, 'hd', bundle);
+      const pid = await lifecycle(tool, root, id, bundle);
       return normalise(out, pid, bundle);
     };
     const ours = await runOnce(berth, 'berth');
@@ -237,6 +239,7 @@ describe('hooks', () => {
     ['createContainer', 'in berth-init'],
     ['createRuntime', 'in the runtime'],
   ])('a %s hook past its timeout is killed and create fails naming it (%s), leaving nothing behind', async (stage) => {
+    const id = uniqueId('ht');
     const out = outDir();
     // a unique argument finds the hook's process, whichever pid namespace it ran in
     const tag = `100.${process.pid}${Date.now() % 100000}`;
@@ -247,21 +250,22 @@ describe('hooks', () => {
       };
     });
     const root = path.join(s.dir, `state-timeout-${stage}`);
-    track(root, 'ht');
+    track(root, id);
     const t0 = Date.now();
-    const r = await berth(root, ['create', '--bundle', bundle, 'ht']);
+    const r = await berth(root, ['create', '--bundle', bundle, id]);
     expect(Date.now() - t0).toBeLessThan(8000);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${stage} hook #0 /bin/sh: ran past its timeout of 1s and was killed`);
     // the hook was killed, not left behind, and the failed create cleaned up and ran poststop
     expect(processesWith(tag)).toEqual([]);
-    expect(fs.existsSync(path.join(root, 'ht'))).toBe(false);
-    expect(stateOf(out, 'poststop')).toMatchObject({ id: 'ht', status: 'stopped' });
+    expect(fs.existsSync(path.join(root, id))).toBe(false);
+    expect(stateOf(out, 'poststop')).toMatchObject({ id, status: 'stopped' });
   });
 
   test.each(['prestart', 'createRuntime', 'createContainer'])(
     'a failing %s hook fails create with its status and output, stops the container and runs poststop',
     async (stage) => {
+      const id = uniqueId('hf');
       const out = outDir();
       const bundle = s.bundle(['true'], (spec) => {
         spec.hooks = {
@@ -275,8 +279,8 @@ describe('hooks', () => {
         };
       });
       const root = path.join(s.dir, `state-fail-${stage}`);
-      track(root, 'hf');
-      const r = await berth(root, ['create', '--bundle', bundle, 'hf']);
+      track(root, id);
+      const r = await berth(root, ['create', '--bundle', bundle, id]);
       expect(r.code).toBe(1);
       const index = stage === 'prestart' ? 1 : 0;
       expect(r.stderr).toContain(`${stage} hook #${index} /bin/sh: exit status 3, stdout: so, stderr: oops`);
@@ -284,71 +288,75 @@ describe('hooks', () => {
       expect(lines(out).map((l) => l.stage)).toEqual(['prestart', 'poststop']);
       const { pid } = stateOf(out, 'prestart') as { pid: number };
       expect(waitExit(pid, 2000)).toBe(true);
-      expect(fs.existsSync(path.join(root, 'hf'))).toBe(false);
-      expect((await berth(root, ['state', 'hf'])).code).toBe(1);
+      expect(fs.existsSync(path.join(root, id))).toBe(false);
+      expect((await berth(root, ['state', id])).code).toBe(1);
     },
   );
 
   test('a failing startContainer hook: start fails naming it, the process never runs, the container is stopped', async () => {
+    const id = uniqueId('hs');
     const out = outDir();
     const bundle = allStagesBundle(out, (spec) => {
       spec.hooks!.startContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'echo not today >&2; exit 4'] }];
     });
     const root = path.join(s.dir, 'state-start-fail');
-    track(root, 'hs');
-    expect((await berth(root, ['create', '--bundle', bundle, 'hs'])).code).toBe(0);
-    const r = await berth(root, ['start', 'hs']);
+    track(root, id);
+    expect((await berth(root, ['create', '--bundle', bundle, id])).code).toBe(0);
+    const r = await berth(root, ['start', id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('startContainer hook #0 /bin/sh: exit status 4, stdout: , stderr: not today');
-    const st = await berth(root, ['state', 'hs']);
+    const st = await berth(root, ['state', id]);
     expect(JSON.parse(st.stdout)).toMatchObject({ status: 'stopped' });
     const stages = lines(out).map((l) => l.stage);
     expect(stages).toEqual(['prestart', 'createRuntime', 'createContainer']); // no user process, no poststart
-    expect((await berth(root, ['delete', 'hs'])).code).toBe(0);
+    expect((await berth(root, ['delete', id])).code).toBe(0);
     expect(lines(out).at(-1)?.stage).toBe('poststop');
   });
 
   test('a failing poststart hook stops the container and fails start', async () => {
+    const id = uniqueId('hp');
     const out = outDir();
     const bundle = allStagesBundle(out, (spec) => {
       spec.hooks!.poststart = [{ path: '/bin/false' }, recordHook('never', out)];
     });
     const root = path.join(s.dir, 'state-poststart-fail');
-    track(root, 'hp');
+    track(root, id);
     const pidFile = path.join(s.dir, 'hp.pid');
-    expect((await berth(root, ['create', '--bundle', bundle, '--pid-file', pidFile, 'hp'])).code).toBe(0);
+    expect((await berth(root, ['create', '--bundle', bundle, '--pid-file', pidFile, id])).code).toBe(0);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-    const r = await berth(root, ['start', 'hp']);
+    const r = await berth(root, ['start', id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('poststart hook #0 /bin/false: exit status 1');
     expect(waitExit(pid, 2000)).toBe(true);
-    expect(JSON.parse((await berth(root, ['state', 'hp'])).stdout)).toMatchObject({ status: 'stopped' });
+    expect(JSON.parse((await berth(root, ['state', id])).stdout)).toMatchObject({ status: 'stopped' });
     expect(lines(out).map((l) => l.stage)).not.toContain('never');
   });
 
   test('poststop failures are warnings: the other poststop hooks run and delete succeeds', async () => {
+    const id = uniqueId('hq');
     const out = outDir();
     const bundle = s.bundle(['true'], (spec) => {
       spec.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'echo cleanup failed >&2; exit 2'] }, recordHook('poststop', out)] };
     });
     const root = path.join(s.dir, 'state-poststop');
-    track(root, 'hq');
-    expect((await berth(root, ['create', '--bundle', bundle, 'hq'])).code).toBe(0);
-    const r = await berth(root, ['delete', '--force', 'hq']);
+    track(root, id);
+    expect((await berth(root, ['create', '--bundle', bundle, id])).code).toBe(0);
+    const r = await berth(root, ['delete', '--force', id]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/level=warning msg=".*poststop hook #0 \/bin\/sh: exit status 2, stdout: , stderr: cleanup failed/);
-    expect(stateOf(out, 'poststop')).toMatchObject({ id: 'hq', status: 'stopped' });
-    expect(fs.existsSync(path.join(root, 'hq'))).toBe(false);
+    expect(stateOf(out, 'poststop')).toMatchObject({ id, status: 'stopped' });
+    expect(fs.existsSync(path.join(root, id))).toBe(false);
   });
 
   test('run in the foreground runs every stage and poststop after the process exits', async () => {
+    const id = uniqueId('hr');
     const out = outDir();
     const bundle = allStagesBundle(out, (spec) => {
       spec.process!.args = ['sh', '-c', 'echo "user|" >> /out/order; exit 7'];
     });
     const root = path.join(s.dir, 'state-run');
-    track(root, 'hr');
-    const r = await berth(root, ['run', '--bundle', bundle, 'hr']);
+    track(root, id);
+    const r = await berth(root, ['run', '--bundle', bundle, id]);
     expect(r.code).toBe(7);
     const stages = lines(out).map((l) => l.stage);
     expect(stages.slice(0, 4)).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer']);
@@ -357,14 +365,15 @@ describe('hooks', () => {
   });
 
   test('a relative hook path is refused before anything is created', async () => {
+    const id = uniqueId('hb');
     const bundle = s.bundle(['true'], (spec) => {
       spec.hooks = { createRuntime: [{ path: 'bin/true' }] };
     });
     const root = path.join(s.dir, 'state-bad');
-    const r = await berth(root, ['create', '--bundle', bundle, 'hb']);
+    const r = await berth(root, ['create', '--bundle', bundle, id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('$.hooks.createRuntime[0].path: \\"bin/true\\" is not an absolute path');
-    expect(fs.existsSync(path.join(root, 'hb'))).toBe(false);
+    expect(fs.existsSync(path.join(root, id))).toBe(false);
   });
 
   test('features lists the six hooks', async () => {
