@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acceptRecvFd, closeFd, unixListen } from '@berth/sys';
-import { CLI_ENTRY, Scratch, berth, exec, runc, waitExit, type Result } from './helpers/bundle';
+import { CLI_ENTRY, Scratch, berth, exec, runc, uniqueId, waitExit, type Result } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -50,7 +50,7 @@ function catches(pid: number, signal: number): boolean {
 
 /** Starts `berth-runtime run` in the foreground and returns its pid file, pid and result. */
 function runForeground(args: string[]): { pidFile: string; child: ReturnType<typeof spawn>; result: Promise<Result> } {
-  const id = `run-${++n}`;
+  const id = uniqueId(`run-${++n}`);
   const pidFile = path.join(s.dir, `${id}.pid`);
   const out = path.join(s.dir, `${id}.out`);
   const fd = fs.openSync(out, 'w+');
@@ -66,7 +66,7 @@ describe('run', () => {
   test('exits 128+N when the container is killed by signal N', async () => {
     const { pidFile, result } = runForeground(['sleep', '1000']);
     await until(() => readPid(pidFile) > 0 && cmdline(readPid(pidFile)) === 'sleep\x001000\x00', 'the container to run');
-    const id = `run-${n}`;
+    const id = uniqueId(`run-${n}`); // the one runForeground started
     expect((await berth(root, ['kill', id, 'SIGKILL'])).code).toBe(0);
     expect((await result).code).toBe(137);
     expect(fs.existsSync(path.join(root, id))).toBe(false);
@@ -82,33 +82,37 @@ describe('run', () => {
   });
 
   test('--detach returns at once and leaves the container running; --keep keeps a stopped one', async () => {
+    const det = uniqueId('det');
+    const kept = uniqueId('kept');
     const bundle = s.bundle(['sleep', '1000']);
-    const d = await berth(root, ['run', '-d', '--bundle', bundle, 'det']);
+    const d = await berth(root, ['run', '-d', '--bundle', bundle, det]);
     expect(d.code).toBe(0);
-    const st = JSON.parse((await berth(root, ['state', 'det'])).stdout);
+    const st = JSON.parse((await berth(root, ['state', det])).stdout);
     expect(st.status).toBe('running');
-    expect((await berth(root, ['delete', '-f', 'det'])).code).toBe(0);
+    expect((await berth(root, ['delete', '-f', det])).code).toBe(0);
     expect(waitExit(st.pid)).toBe(true);
 
-    const k = await berth(root, ['run', '--keep', '--bundle', s.bundle(['sh', '-c', 'exit 7']), 'kept']);
+    const k = await berth(root, ['run', '--keep', '--bundle', s.bundle(['sh', '-c', 'exit 7']), kept]);
     expect(k.code).toBe(7);
-    expect(JSON.parse((await berth(root, ['state', 'kept'])).stdout)).toMatchObject({ status: 'stopped', pid: 0 });
+    expect(JSON.parse((await berth(root, ['state', kept])).stdout)).toMatchObject({ status: 'stopped', pid: 0 });
   });
 
   test('domainname is set in the new uts namespace', async () => {
-    const r = await berth(root, ['run', '--bundle', s.bundle(['cat', '/proc/sys/kernel/domainname'], (c) => (c.domainname = 'example.org')), 'dom']);
+    const id = uniqueId('dom');
+    const r = await berth(root, ['run', '--bundle', s.bundle(['cat', '/proc/sys/kernel/domainname'], (c) => (c.domainname = 'example.org')), id]);
     expect(r).toMatchObject({ code: 0, stdout: 'example.org\n' });
   });
 
   test('--preserve-fds passes fd 3 and closes the others, as runc', async () => {
+    const id = uniqueId('pf');
     const file = path.join(s.dir, 'preserved');
     fs.writeFileSync(file, 'preserved content\n');
     // fd 4 is the same file: if it leaked, a second line would name it
     const bundle = s.bundle(['sh', '-c', 'cat <&3; for f in /proc/$$/fd/*; do readlink $f; done | grep -c preserved']);
     const results: Result[] = [];
     for (const [tool, args] of [
-      ['runc', ['--root', path.join(s.dir, 'runc-state'), 'run', '--preserve-fds', '1', '--bundle', bundle, 'pf']],
-      [process.execPath, [CLI_ENTRY, '--root', root, 'run', '--preserve-fds', '1', '--bundle', bundle, 'pf']],
+      ['runc', ['--root', path.join(s.dir, 'runc-state'), 'run', '--preserve-fds', '1', '--bundle', bundle, id]],
+      [process.execPath, [CLI_ENTRY, '--root', root, 'run', '--preserve-fds', '1', '--bundle', bundle, id]],
     ] as const) {
       const fd = fs.openSync(file, 'r');
       const extra = fs.openSync(file, 'r'); // fd 4: must not reach the container
@@ -158,16 +162,17 @@ describe('terminal', () => {
   }
 
   test('the pty master goes to --console-socket exactly as runc sends it', async () => {
-    const want = await withConsole('runc', 'tty-runc');
-    const got = await withConsole('berth', 'tty-berth');
+    const want = await withConsole('runc', uniqueId('tty-runc'));
+    const got = await withConsole('berth', uniqueId('tty-berth'));
     expect(got).toEqual(want);
     expect(got.data).toBe('/dev/ptmx');
     expect(got.output).toBe('/dev/pts/0\r\n30 100\r\nhi\r\n');
   });
 
   test('run in the foreground without a console socket proxies the pty', async () => {
+    const id = uniqueId('tty-fg');
     const bundle = s.bundle(['sh', '-c', 'tty; exit 5'], (c) => (c.process!.terminal = true));
-    const r = await berth(root, ['run', '--bundle', bundle, 'tty-fg']);
+    const r = await berth(root, ['run', '--bundle', bundle, id]);
     expect(r).toMatchObject({ code: 5, stdout: '/dev/pts/0\r\n' });
   });
 });
