@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContainerLocks } from '../src/lock';
-import { CLI_ENTRY, Scratch, berth } from './helpers/bundle';
+import { CLI_ENTRY, Scratch, berth, uniqueId } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -50,26 +50,27 @@ function spawnBerth(args: string[]): { pid: number; done: Promise<{ code: number
 const lockFiles = () => fs.readdirSync(root).filter((n) => n.endsWith(':lock'));
 
 test("delete waits while another process holds the container's lock", async () => {
-  expect((await berth(root, ['create', '--bundle', s.bundle(['true']), 'held'])).code).toBe(0);
+  const id = uniqueId('held');
+  expect((await berth(root, ['create', '--bundle', s.bundle(['true']), id])).code).toBe(0);
   const locks = new ContainerLocks(root);
-  const release = locks.acquire('held');
+  const release = locks.acquire(id);
   let deleting: ReturnType<typeof spawnBerth> | undefined;
   try {
-    deleting = spawnBerth(['delete', '--force', 'held']);
+    deleting = spawnBerth(['delete', '--force', id]);
     await until(() => blockedOnFlock(deleting!.pid), 'delete to block on the lock');
-    expect(fs.existsSync(path.join(root, 'held', 'state.json'))).toBe(true);
+    expect(fs.existsSync(path.join(root, id, 'state.json'))).toBe(true);
   } finally {
     release();
   }
   expect(await deleting.done).toEqual({ code: 0, stderr: '' });
-  expect(fs.existsSync(path.join(root, 'held'))).toBe(false);
+  expect(fs.existsSync(path.join(root, id))).toBe(false);
   expect(lockFiles()).toEqual([]);
 });
 
 test('create and delete racing leave either a whole container or nothing', async () => {
   const bundle = s.bundle(['true']);
   for (let i = 0; i < 3; i++) {
-    const id = `race${i}`;
+    const id = uniqueId(`race${i}`);
     // berth() collects output in files: the created container keeps its stdio open
     const [created, deleted] = await Promise.all([berth(root, ['create', '--bundle', bundle, id]), berth(root, ['delete', '--force', id])]);
     expect(created).toMatchObject({ code: 0, stderr: '' });
@@ -85,8 +86,9 @@ test('create and delete racing leave either a whole container or nothing', async
 });
 
 test('two deletes of one running container: both succeed, one does the work', async () => {
-  expect((await berth(root, ['run', '-d', '--bundle', s.bundle(['sleep', '1000']), 'twice'])).code).toBe(0);
-  const results = await Promise.all([spawnBerth(['delete', '--force', 'twice']).done, spawnBerth(['delete', '--force', 'twice']).done]);
+  const id = uniqueId('twice');
+  expect((await berth(root, ['run', '-d', '--bundle', s.bundle(['sleep', '1000']), id])).code).toBe(0);
+  const results = await Promise.all([spawnBerth(['delete', '--force', id]).done, spawnBerth(['delete', '--force', id]).done]);
   expect(results).toEqual([
     { code: 0, stderr: '' },
     { code: 0, stderr: '' },
