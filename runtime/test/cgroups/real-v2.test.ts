@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { bpf } from '@berth/sys';
 import {
-  createCgroupManager, detectLayout, eventsJson, resourcesFromOci, CgroupLayout, CgroupManager, V2Manager,
+  BpfDeviceFilterAttacher, BPF_CGROUP_DEVICE, createCgroupManager, detectLayout, eventsJson, resourcesFromOci, CgroupLayout, CgroupManager, V2Manager,
 } from '../../src/cgroups';
 import { exited, gatedShell, leftovers, printed, procCgroups, procState, read, removeParent, testParent } from './real-helpers';
 
@@ -30,8 +31,9 @@ const children: ReturnType<typeof gatedShell>[] = [];
 const managers: CgroupManager[] = [];
 let subtreeBefore: string | undefined;
 
-function v2(id: string): V2Manager {
-  const m = new V2Manager({ root: root as string, dir: path.join(root as string, parent, id) });
+function v2(id: string, withBpf = false): V2Manager {
+  const deviceFilter = withBpf ? new BpfDeviceFilterAttacher(bpf) : undefined;
+  const m = new V2Manager({ root: root as string, dir: path.join(root as string, parent, id), deviceFilter });
   managers.push(m);
   return m;
 }
@@ -204,6 +206,40 @@ describe('pure cgroup v2 host', () => {
     expect(() => m.set(resourcesFromOci({ memory: { limit: 1 << 20, checkBeforeUpdate: true } }).resources)).toThrow(/rejecting memory limit 1048576 below usage/);
     m.set(resourcesFromOci({ memory: { limit: 128 << 20 } }).resources);
     expect(read(m.paths()[''] as string, 'memory.max')).toBe(String(128 << 20));
+  });
+
+  pureTest('the eBPF device filter through bpf(2): denies in the kernel; a new set replaces the one program', async () => {
+    const m = v2('dev', true);
+    m.create();
+    const dir = m.paths()[''] as string;
+    const attached = () => {
+      const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      try {
+        return bpf.progQuery(fd, BPF_CGROUP_DEVICE).length;
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    const probe = async () => {
+      const sh = gatedShell('echo x > /dev/null && echo null-write-ok; [ "$(head -c 1 /dev/zero | wc -c)" = 1 ] && echo zero-read-ok; echo done');
+      children.push(sh);
+      m.apply(sh.pid);
+      sh.go();
+      await exited(sh.child);
+      return sh.output();
+    };
+    const zeroOnly = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'r' }];
+    m.set(resourcesFromOci({ devices: zeroOnly }).resources);
+    expect(attached()).toBe(1);
+    const denied = await probe();
+    expect(denied).toMatch(/\/dev\/null: Operation not permitted/);
+    expect(denied).not.toContain('null-write-ok');
+    expect(denied).toContain('zero-read-ok');
+    // The second set takes BPF_F_REPLACE: still one program, now with the new rules.
+    m.set(resourcesFromOci({ devices: [...zeroOnly, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }] }).resources);
+    expect(attached()).toBe(1);
+    expect(await probe()).toMatch(/null-write-ok\nzero-read-ok/);
+    await m.destroy();
   });
 
   pureTest('createCgroupManager picks v2 and the default /berth/<id> path', () => {
