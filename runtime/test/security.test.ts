@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeBusyboxRootfs } from '@berth/test';
-import { Scratch, berth, runc } from './helpers/bundle';
+import { Scratch, berth, runc, uniqueId } from './helpers/bundle';
 
 let s: Scratch;
 let host: string;
@@ -18,6 +18,7 @@ afterAll(() => {
 
 describe('mount targets stay inside the rootfs', () => {
   test('a symlink in the rootfs pointing at a host directory cannot redirect a mount or a device there', async () => {
+    const id = uniqueId('escape');
     const rootfs = await makeBusyboxRootfs(path.join(s.dir, 'evil-rootfs'));
     fs.symlinkSync(host, path.join(rootfs, 'abs')); // absolute: the host's directory
     fs.symlinkSync(`../../../../../../..${host}`, path.join(rootfs, 'rel')); // relative, climbing out
@@ -32,8 +33,8 @@ describe('mount targets stay inside the rootfs', () => {
     // Only mounts under the test's own directories matter: other work on the host mounts and unmounts.
     const ours = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(host) || l.includes(s.dir));
     const before = ours();
-    const want = await runc(path.join(s.dir, 'runc-state'), ['run', '--bundle', bundle, 'escape']);
-    const r = await berth(s.stateRoot, ['run', '--bundle', bundle, 'escape']);
+    const want = await runc(path.join(s.dir, 'runc-state'), ['run', '--bundle', bundle, id]);
+    const r = await berth(s.stateRoot, ['run', '--bundle', bundle, id]);
     expect(r.stderr).not.toMatch(/level=error/);
     // Both symlinks resolve to rootfs/tmp/berth-host-*: the tmpfs, the nested tmpfs and the device land there.
     expect(r).toMatchObject({ code: 0, stdout: '/abs:\ndev0\ninside\nsub\n\n/rel:\ndev0\ninside\nsub\n2\n' });
