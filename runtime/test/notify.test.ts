@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
 import { acceptRecvFd, closeFd, unixListen } from '@berth/sys';
-import { Scratch, berth } from './helpers/bundle';
+import { Scratch, berth, uniqueId } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -55,7 +55,7 @@ describe('seccomp SCMP_ACT_NOTIFY', () => {
   test('create sends the listener fd and the runtime-spec state to listenerPath; exec does too', async () => {
     const agent = listen();
     try {
-      const id = `notify-${n}`;
+      const id = uniqueId(`notify-${++n}`);
       const pidFile = path.join(s.dir, `${id}.pid`);
       const bundle = s.bundle(['sh', '-c', 'mkdir /dev/shm/d; echo mkdir=$?'], notifyOn(agent.path, ['mkdir', 'mkdirat']));
       const received = agent.next();
@@ -91,7 +91,7 @@ describe('seccomp SCMP_ACT_NOTIFY', () => {
   test('the process blocks in a notified syscall until the agent answers; closing the fd answers ENOSYS', async () => {
     const agent = listen();
     try {
-      const id = `notify-${n}`;
+      const id = uniqueId(`notify-${++n}`);
       const bundle = s.bundle(['sh', '-c', 'mkdir /dev/shm/d 2>/dev/null; echo mkdir=$?'], (spec) => {
         notifyOn(agent.path, ['mkdir', 'mkdirat'])(spec);
         // only valid with a listener: the kernel would refuse the filter otherwise
@@ -112,7 +112,7 @@ describe('seccomp SCMP_ACT_NOTIFY', () => {
   test('without no_new_privs (the filter loads before the ids change) the agent gets its fd during create too', async () => {
     const agent = listen();
     try {
-      const id = `notify-${n}`;
+      const id = uniqueId(`notify-${++n}`);
       const received = agent.next();
       const bundle = s.bundle(['true'], (spec) => {
         notifyOn(agent.path, ['mkdir'])(spec);
@@ -130,10 +130,10 @@ describe('seccomp SCMP_ACT_NOTIFY', () => {
 
   test('listenerPath that nobody listens on fails create naming it; notify on sendmsg is refused', async () => {
     const missing = path.join(s.dir, 'nobody.sock');
-    const r = await berth(root, ['run', '--bundle', s.bundle(['true'], notifyOn(missing, ['mkdir'])), `notify-missing-${++n}`]);
+    const r = await berth(root, ['run', '--bundle', s.bundle(['true'], notifyOn(missing, ['mkdir'])), uniqueId(`notify-missing-${++n}`)]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`connect to seccomp listenerPath ${missing}: ENOENT`);
-    const refused = await berth(root, ['run', '--bundle', s.bundle(['true'], notifyOn(missing, ['sendmsg'])), `notify-sendmsg-${++n}`]);
+    const refused = await berth(root, ['run', '--bundle', s.bundle(['true'], notifyOn(missing, ['sendmsg'])), uniqueId(`notify-sendmsg-${++n}`)]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('SCMP_ACT_NOTIFY cannot be used for sendmsg');
   });
