@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
 import { acceptRecvFd, closeFd, unixListen } from '@berth/sys';
-import { CLI_ENTRY, Scratch, berth, exec, runc, waitExit, type Result } from './helpers/bundle';
+import { CLI_ENTRY, Scratch, berth, exec, runc, uniqueId, waitExit, type Result } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -25,7 +25,7 @@ type Cli = (root: string, args: string[]) => Promise<Result>;
 
 /** A created and started container running `sleep 1000` (or `args`); returns its id and host pid. */
 async function running(cli: Cli = berth, edit?: (spec: Spec) => void, args = ['sleep', '1000']): Promise<{ id: string; pid: number }> {
-  const id = `exec-${++n}`;
+  const id = uniqueId(`exec-${++n}`);
   const state = cli === berth ? root : runcRoot;
   const pidFile = path.join(s.dir, `${id}.pid`);
   const created = await cli(state, ['create', '--bundle', s.bundle(args, edit), '--pid-file', pidFile, id]);
@@ -215,7 +215,7 @@ describe('exec', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('through fd 3\n');
   });
   test('uses the config the container was created with, not the bundle\'s current one', async () => {
-    const id = `exec-${++n}`;
+    const id = uniqueId(`exec-${++n}`);
     const bundle = s.bundle(['sleep', '1000'], (spec) => spec.process!.env!.push('FOO=created'));
     expect((await berth(root, ['create', '--bundle', bundle, id])).stderr).toBe('');
     expect((await berth(root, ['start', id])).code).toBe(0);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '@berth/spec';
-import { Scratch, berth, exec, runc, waitExit, type Result } from './helpers/bundle';
+import { Scratch, berth, exec, runc, uniqueId, waitExit, type Result } from './helpers/bundle';
 
 let s: Scratch;
 let root: string;
@@ -33,12 +33,12 @@ function userNs(spec: Spec): void {
 
 async function run(cli: typeof berth, args: string[], edit: (spec: Spec) => void): Promise<Result> {
   const state = cli === berth ? root : runcRoot;
-  return cli(state, ['run', '--bundle', s.bundle(args, edit), `userns-${++n}`]);
+  return cli(state, ['run', '--bundle', s.bundle(args, edit), uniqueId(`userns-${++n}`)]);
 }
 
 describe('user namespaces', () => {
   test('the init is root in a namespace with the configured maps; the host sees the mapped ids', async () => {
-    const id = `userns-${++n}`;
+    const id = uniqueId(`userns-${++n}`);
     const pidFile = path.join(s.dir, `${id}.pid`);
     const created = await berth(root, ['create', '--bundle', s.bundle(['sleep', '1000'], userNs), '--pid-file', pidFile, id]);
     expect(created.stderr).toBe('');
@@ -79,14 +79,14 @@ describe('user namespaces', () => {
     spec.process!.args = ['sh', '-c', 'id -u; cat /proc/self/uid_map'];
     spec.root = { path: s.rootfs, readonly: true };
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
-    const r = await berth(root, ['run', '--bundle', dir, `rootless-${n}`]);
+    const r = await berth(root, ['run', '--bundle', dir, uniqueId(`rootless-${n}`)]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')[0]).toBe('0');
     expect(r.stdout.trim().split('\n')[1].trim().split(/\s+/)).toEqual(['0', String(process.getuid!()), '1']);
   });
 
   test('joins a user namespace by path', async () => {
-    const first = `userns-${++n}`;
+    const first = uniqueId(`userns-${++n}`);
     const pidFile = path.join(s.dir, `${first}.pid`);
     expect((await berth(root, ['create', '--bundle', s.bundle(['sleep', '1000'], userNs), '--pid-file', pidFile, first])).stderr).toBe('');
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -167,7 +167,7 @@ describe('time namespaces', () => {
   };
 
   test('linux.timeOffsets shift the container\'s clocks; exec joins the same namespace', async () => {
-    const id = `time-${++n}`;
+    const id = uniqueId(`time-${++n}`);
     const pidFile = path.join(s.dir, `${id}.pid`);
     expect((await berth(root, ['create', '--bundle', s.bundle(['sleep', '1000'], timeNs), '--pid-file', pidFile, id])).stderr).toBe('');
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -198,7 +198,7 @@ describe('time namespaces', () => {
 
 describe('personality, scheduler, I/O priority and memory policy', () => {
   test('are applied to the container\'s process (and to exec\'d ones)', async () => {
-    const id = `sched-${++n}`;
+    const id = uniqueId(`sched-${++n}`);
     const pidFile = path.join(s.dir, `${id}.pid`);
     const bundle = s.bundle(['sleep', '1000'], (spec) => {
       spec.linux!.personality = { domain: 'LINUX32' };
