@@ -7,6 +7,8 @@
 // for like), and each tool's default network (berth: host; this dockerd has
 // --bridge=none; podman: its bridge via netavark/CNI).
 // Build first: `npx tsc -b engine test`. Needs dockerd; podman if installed (root).
+// The warm-up run writes berth's code cache (engine/bin/compile-cache.js); BENCH_BERTH_AB=1 also
+// times berth with it off (BERTH_CODE_CACHE=0) in the same rotation, as "berth-nocache".
 //   node bench/run.js [runs=10]
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -44,6 +46,10 @@ async function main() {
     const berthEnv = { ...process.env, BERTH_ROOT: path.join(root, 'berth') };
     run(BERTH, ['load', '-q', '-i', tar], berthEnv);
     tools.berth = (net) => run(BERTH, ['run', '--rm', ...net, 'busybox', 'true'], berthEnv);
+    if (process.env.BENCH_BERTH_AB === '1') {
+      const off = { ...berthEnv, BERTH_CODE_CACHE: '0' };
+      tools['berth-nocache'] = (net) => run(BERTH, ['run', '--rm', ...net, 'busybox', 'true'], off);
+    }
 
     dockerd = await startDockerd(path.join(root, 'docker'));
     run('docker', [...dockerd.args, 'load', '-q', '-i', tar]);
