@@ -4,6 +4,8 @@
 // `exec true` in a running container under each, in the same run, and prints
 // the medians and their ratios.
 // Usage: node bench/runtime-lifecycle.js [cycles=10]
+// BENCH_AB=1 also runs berth-runtime from dist/ without its bundle (BERTH_RUNTIME_BUNDLE=0) in
+// each cycle: a paired A/B of the bundle.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -30,10 +32,10 @@ function makeBundle() {
 
 // Errors go to a file, not a pipe: a created container inherits stderr and
 // would hold a pipe open until it exits.
-function run(cmd, args) {
+function run(cmd, args, env) {
   const errFile = path.join(dir, 'stderr');
   const fd = fs.openSync(errFile, 'w');
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', fd] });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', fd], env });
   fs.closeSync(fd);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${fs.readFileSync(errFile, 'utf8')}`);
 }
@@ -41,24 +43,24 @@ function run(cmd, args) {
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 /** One cycle; `steps` collects each command's time (state: all polls together). */
-function cycle(cmd, pre, id, steps) {
+function cycle(cmd, pre, id, steps, env) {
   const t0 = process.hrtime.bigint();
   let t = t0;
   const step = (name) => {
     steps[name].push(ms(t));
     t = process.hrtime.bigint();
   };
-  run(cmd, [...pre, 'create', '--bundle', dir, id]);
+  run(cmd, [...pre, 'create', '--bundle', dir, id], env);
   step('create');
-  run(cmd, [...pre, 'start', id]);
+  run(cmd, [...pre, 'start', id], env);
   step('start');
   // wait: poll state until stopped (true exits at once)
   for (;;) {
-    const r = spawnSync(cmd, [...pre, 'state', id], { encoding: 'utf8' });
+    const r = spawnSync(cmd, [...pre, 'state', id], { encoding: 'utf8', env });
     if (JSON.parse(r.stdout).status === 'stopped') break;
   }
   step('state');
-  run(cmd, [...pre, 'delete', id]);
+  run(cmd, [...pre, 'delete', id], env);
   step('delete');
   return ms(t0);
 }
@@ -97,12 +99,15 @@ const stepLine = (steps) => Object.entries(steps).map(([k, v]) => `${k} ${median
 
 try {
   makeBundle();
-  const times = { runc: [], berth: [], node: [] };
-  const steps = { runc: newSteps(), berth: newSteps() };
+  const ab = process.env.BENCH_AB === '1';
+  const noBundle = { ...process.env, BERTH_RUNTIME_BUNDLE: '0' };
+  const times = { runc: [], berth: [], dist: [], node: [] };
+  const steps = { runc: newSteps(), berth: newSteps(), dist: newSteps() };
   for (let i = 0; i < cycles; i++) {
     times.runc.push(cycle('runc', ['--root', path.join(dir, 'runc')], `b${i}`, steps.runc));
     // exec'd directly, as containerd-shim-runc-v2 and conmon do (so its shebang applies)
     times.berth.push(cycle(berthBin, ['--root', path.join(dir, 'berth')], `b${i}`, steps.berth));
+    if (ab) times.dist.push(cycle(berthBin, ['--root', path.join(dir, 'berth')], `d${i}`, steps.dist, noBundle));
     const t0 = process.hrtime.bigint();
     run(process.execPath, ['-e', '0']);
     times.node.push(ms(t0));
@@ -117,6 +122,10 @@ try {
   const b = median(times.berth);
   console.log(`runc          ${r.toFixed(0)} ms per create+start+wait+delete (median of ${cycles}; ${stepLine(steps.runc)})`);
   console.log(`berth-runtime ${b.toFixed(0)} ms (${stepLine(steps.berth)})`);
+  if (ab) {
+    const d = median(times.dist);
+    console.log(`  without bundle ${d.toFixed(0)} ms (${stepLine(steps.dist)}), ${(d / r).toFixed(2)}x runc; bundle/dist ${(b / d).toFixed(2)}`);
+  }
   console.log(`ratio         ${(b / r).toFixed(2)}x runc   (load average ${os.loadavg()[0].toFixed(2)}, ${os.cpus().length} cpus)`);
   const xr = median(execs.runc);
   const xb = median(execs.berth);

@@ -78,6 +78,43 @@ function __source(offset, length) {
   if (__fs.readSync(__data, buf, 0, length, offset) !== length) throw __unusable('ERR_BUNDLE_INCOMPLETE', \`\${DATA} is truncated: rebuild it\`);
   return buf.toString('utf8');
 }
+// Code caches for the modules (V8's compiled code, as Node keeps for its own modules): the
+// first call that compiles a module writes one when it exits, with the functions it ran,
+// and later calls read it instead of parsing the module again. Keyed by the sources' hash (in
+// DATA's name) and Node's version; V8 refuses one made by another V8 or other flags (the module
+// is then compiled from source, and the cache rewritten). Written whole (temp + rename), or not
+// at all where the directory is not writable.
+const __cacheDir = __path.join(__dirname, \`\${DATA}.cache\`);
+const __toCache = [];
+function __compile(i, source, filename) {
+  if (source.length < CACHE_MIN) return __vm.compileFunction(source, __params, { filename });
+  const file = __path.join(__cacheDir, \`\${i}-\${process.version}\`);
+  let cachedData;
+  try {
+    cachedData = __fs.readFileSync(file);
+  } catch {
+    // none yet
+  }
+  // Node's own wrapper, on the source's first line: line numbers stay as they were.
+  const script = new __vm.Script(\`(function (\${__params.join(', ')}) { \${source}\\n})\`, { filename, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    if (__toCache.length === 0) process.once('exit', __writeCaches);
+    __toCache.push([file, script]);
+  }
+  return script.runInThisContext();
+}
+function __writeCaches() {
+  for (const [file, script] of __toCache) {
+    const tmp = \`\${file}.\${process.pid}.tmp\`;
+    try {
+      __fs.mkdirSync(__cacheDir, { recursive: true });
+      __fs.writeFileSync(tmp, script.createCachedData());
+      __fs.renameSync(tmp, file);
+    } catch {
+      __fs.rmSync(tmp, { force: true });
+    }
+  }
+}
 function __load(i) {
   const cached = __cache[i];
   if (cached !== undefined) return cached.exports;
@@ -97,7 +134,7 @@ function __load(i) {
   req.cache = require.cache;
   __cache[i] = m;
   try {
-    const fn = __vm.compileFunction(__source(offset, length), __params, { filename });
+    const fn = __compile(i, __source(offset, length), filename);
     fn.call(m.exports, m.exports, req, m, filename, __path.dirname(filename));
   } catch (err) {
     __cache[i] = undefined; // as Node: a module that threw is loaded afresh next time
@@ -137,12 +174,14 @@ function lazyBarrel(abs, requests) {
 /**
  * @param {string} entry
  * @param {string} out
- * @param {{ external?: RegExp[], lazy?: RegExp[] }} [options]
+ * @param {{ external?: RegExp[], lazy?: RegExp[], cacheMin?: number }} [options]
+ *   cacheMin: modules of at least this many characters get a code cache (Infinity: none)
  * @returns {Promise<{ modules: number, bytes: number, stamps: string[] }>}
  */
 async function bundle(entry, out, options = {}) {
   const external = options.external ?? [];
   const lazy = options.lazy ?? [];
+  const cacheMin = options.cacheMin ?? 0;
   // Loaded here: `--help` and usage errors need no esbuild.
   const esbuild = require('esbuild');
   const crypto = require('node:crypto');
@@ -224,7 +263,7 @@ async function bundle(entry, out, options = {}) {
     .sort();
   const text =
     `'use strict';\n// Made by scripts/bundle.js from ${path.relative(outDir, path.resolve(entry))}: do not edit.\n` +
-    `const DATA = ${JSON.stringify(dataName)};\nconst STAMPS = ${JSON.stringify(stamps)};\n` +
+    `const DATA = ${JSON.stringify(dataName)};\nconst STAMPS = ${JSON.stringify(stamps)};\nconst CACHE_MIN = ${cacheMin};\n` +
     `${LOADER}const FILES = [\n${files.map((f) => JSON.stringify(f)).join(',\n')}\n];\n` +
     `module.exports = __load(0);\n`;
   fs.mkdirSync(outDir, { recursive: true });
@@ -236,7 +275,9 @@ async function bundle(entry, out, options = {}) {
   fs.renameSync(tmp, out);
   // Older data files of this bundle (a process still reading one holds it open).
   for (const f of fs.readdirSync(outDir)) {
-    if (f !== dataName && f.startsWith(`${base}.`) && f.endsWith('.data')) fs.rmSync(path.join(outDir, f), { force: true });
+    if (f.startsWith(`${base}.`) && !f.startsWith(dataName) && (f.endsWith('.data') || f.endsWith('.data.cache'))) {
+      fs.rmSync(path.join(outDir, f), { recursive: true, force: true });
+    }
   }
   return { modules: files.length, bytes: text.length + data.length, stamps };
 }
