@@ -14,7 +14,11 @@
 // Where: DIR/<command>/<module path with / as !>, DIR being engine/dist/.v8-cache. Each file
 // starts with the source file's size and mtime: a rebuilt module misses and is written anew
 // (V8 itself rejects data of another V8 version or flags, and checks only the source's
-// length). The directory must belong to us and be writable by us alone (the code in it runs);
+// length). Module resolution is cached too (resolve.json: the file each `require(request)` from
+// a directory resolved to), as it cost nearly as much as compiling (stats, realpaths, package
+// scopes): an entry is used while its file exists and the requiring directory's mtime is the
+// one recorded (a file added there could change what the request resolves to).
+// The directory must belong to us and be writable by us alone (the code in it runs);
 // if it cannot be made so (a read-only install), nothing is cached and nothing fails.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -64,7 +68,7 @@ function readCache(file, sourceStat) {
 function install(root, base, group) {
   const dir = cacheDir(base, group);
   if (dir === undefined) return undefined;
-  const stats = { hits: 0, misses: 0, written: 0 };
+  const stats = { hits: 0, misses: 0, written: 0, resolved: 0 };
   const prefix = root.endsWith(path.sep) ? root : root + path.sep;
   const toWrite = [];
   const compile = Module.prototype._compile;
@@ -100,8 +104,10 @@ function install(root, base, group) {
     require.cache = Module._cache;
     return wrapper.call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
   };
+  const saveResolutions = cacheResolutions(dir, prefix, stats);
   process.once('exit', (code) => {
     if (code !== 0) return;
+    saveResolutions();
     for (const { script, file, head } of toWrite) {
       const tmp = `${file}.${process.pid}.tmp`;
       try {
@@ -118,6 +124,64 @@ function install(root, base, group) {
     }
   });
   return stats;
+}
+
+/** mtimeMs of a directory, once per process; undefined if it cannot be read. */
+const dirTimes = new Map();
+function dirTime(dir) {
+  if (!dirTimes.has(dir)) dirTimes.set(dir, fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs);
+  return dirTimes.get(dir);
+}
+
+/**
+ * Serves `require` resolutions of modules under `prefix` from DIR/resolve.json; returns the
+ * function that writes back what this process added.
+ */
+function cacheResolutions(dir, prefix, stats) {
+  const file = path.join(dir, 'resolve.json');
+  let map = Object.create(null);
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (saved.magic === MAGIC && saved.map !== null && typeof saved.map === 'object') map = Object.assign(Object.create(null), saved.map);
+  } catch {
+    // none yet, or unreadable: resolve as Node does
+  }
+  let added = false;
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function cachedResolve(request, parent, isMain, options) {
+    const from = parent?.filename;
+    if (options !== undefined || typeof from !== 'string' || !from.startsWith(prefix) || Module.isBuiltin(request)) {
+      return resolve.call(this, request, parent, isMain, options);
+    }
+    const where = path.dirname(from);
+    const key = `${where}\0${request}`;
+    const hit = map[key];
+    if (hit !== undefined && hit[1] === dirTime(where) && fs.existsSync(hit[0])) {
+      stats.resolved++;
+      return hit[0];
+    }
+    const filename = resolve.call(this, request, parent, isMain, options);
+    const time = dirTime(where);
+    if (filename.startsWith(prefix) && time !== undefined) {
+      map[key] = [filename, time];
+      added = true;
+    }
+    return filename;
+  };
+  return () => {
+    if (!added) return;
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tmp, JSON.stringify({ magic: MAGIC, map }), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        // optional, as the code cache
+      }
+    }
+  };
 }
 
 module.exports = { install };
