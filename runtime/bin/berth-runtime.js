@@ -11,7 +11,8 @@ const path = require('node:path');
 // The compiled CLI: `npm run build` (tsc -b, then scripts/bundle.js) makes runtime/dist and
 // runtime/dist/bundle. The bundle (one file of the CLI's modules, each compiled at its first
 // require) saves resolving and reading ~15-45 files per call. Without it, or when a `tsc -b`
-// has rebuilt dist/ since (stale), the compiled files run as they are.
+// has rebuilt dist/ since (stale), the compiled files run as they are; BERTH_RUNTIME_BUNDLE=0
+// runs them too (the bench's A/B).
 const dist = path.join(__dirname, '..', 'dist');
 const argv = process.argv.slice(2);
 let cli;
