@@ -184,7 +184,9 @@ describe('pure cgroup v2 host', () => {
     const dir = m.paths()[''] as string;
     const swapKnob = fs.existsSync(path.join(dir, 'memory.swap.max'));
     m.set(resourcesFromOci({ memory: { limit: 16 << 20, ...(swapKnob ? { swap: 16 << 20 } : {}) } }).resources);
-    const sh = gatedShell('head -c 67108864 /dev/zero | tail -n 1 > /dev/null; echo "status $?"');
+    // The shell reports tail's status, so the OOM killer must take tail and never the shell: when
+    // tail's memory is not freed yet (slow machines), it would pick the next process in the cgroup.
+    const sh = gatedShell('echo -1000 > /proc/self/oom_score_adj; head -c 67108864 /dev/zero | sh -c "echo 0 > /proc/self/oom_score_adj; exec tail -n 1" > /dev/null; echo "status $?"');
     children.push(sh);
     m.apply(sh.pid);
     sh.go();
