@@ -106,8 +106,12 @@ try {
   for (let i = 0; i < cycles; i++) {
     times.runc.push(cycle('runc', ['--root', path.join(dir, 'runc')], `b${i}`, steps.runc));
     // exec'd directly, as containerd-shim-runc-v2 and conmon do (so its shebang applies)
-    times.berth.push(cycle(berthBin, ['--root', path.join(dir, 'berth')], `b${i}`, steps.berth));
-    if (ab) times.dist.push(cycle(berthBin, ['--root', path.join(dir, 'berth')], `d${i}`, steps.dist, noBundle));
+    const bundled = () => times.berth.push(cycle(berthBin, ['--root', path.join(dir, 'berth')], `b${i}`, steps.berth));
+    const fromDist = () => times.dist.push(cycle(berthBin, ['--root', path.join(dir, 'berth')], `d${i}`, steps.dist, noBundle));
+    // A/B: which goes first alternates, so neither always follows runc
+    if (ab && i % 2 === 1) fromDist();
+    bundled();
+    if (ab && i % 2 === 0) fromDist();
     const t0 = process.hrtime.bigint();
     run(process.execPath, ['-e', '0']);
     times.node.push(ms(t0));
