@@ -42,7 +42,9 @@ start=$(date +%s)
 if [ -n "$BERTH_VM_CMD" ]; then
   bash -c "$BERTH_VM_CMD"
 else
-  npx jest --ci --testTimeout="$TEST_TIMEOUT" "${JEST_ARGS[@]}"
+  timeout_arg=(--testTimeout="$TEST_TIMEOUT")
+  case " ${JEST_ARGS[*]} " in *" --testTimeout"*) timeout_arg=() ;; esac  # the caller's wins
+  npx jest --ci "${timeout_arg[@]}" "${JEST_ARGS[@]}"
 fi
 rc=$?
 echo "guest: exited $rc after $(( $(date +%s) - start ))s"
