@@ -4,6 +4,8 @@
 // handling: a floor, not a competitor). Median of RUNS (default 3).
 //
 //   node bench/store-unpack.js [DIR]      (DIR: where to work, default the OS temp dir)
+// STORE_BASELINE=OTHER_TREE (built) adds that tree's store/dist as "baseline", alternated with
+// this tree's store in the same run, for an A/B; CPU time and minor faults are printed for both.
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -89,13 +91,31 @@ async function time(fn) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+// With a baseline both sides run compiled code (this tree's store/dist: build first), not swc's.
+const Baseline = process.env.STORE_BASELINE ? require(path.resolve(process.env.STORE_BASELINE, 'store', 'dist', 'index.js')).Store : undefined;
+const Current = Baseline ? require('../store/dist/index.js').Store : Store;
+const faults = () => Number(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]);
+
+/** Wall time into results[key], CPU ms and minor faults into cost[key]. */
+async function unpackWith(StoreClass, key, run, results, cost) {
+  const root = path.join(work, `${key}-${run}`);
+  const store = new StoreClass({ root });
+  for (const [d, b] of blobs) await store.content.writeBytes(b, { digest: d });
+  const c0 = process.cpuUsage();
+  const f0 = faults();
+  results[key].push(await time(() => store.unpackImage(digest(manifest))));
+  const c = process.cpuUsage(c0);
+  cost[key].push([(c.user + c.system) / 1e3, faults() - f0]);
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
 (async () => {
-  const results = { berth: [], umoci: [], tar: [] };
+  const results = { berth: [], ...(Baseline ? { baseline: [] } : {}), umoci: [], tar: [] };
+  const cost = { berth: [], baseline: [] };
   for (let run = 0; run < RUNS; run++) {
-    const root = path.join(work, `store-${run}`);
-    const store = new Store({ root });
-    for (const [d, b] of blobs) await store.content.writeBytes(b, { digest: d });
-    results.berth.push(await time(() => store.unpackImage(digest(manifest))));
+    const ways = Baseline ? [[Current, 'berth'], [Baseline, 'baseline']] : [[Store, 'berth']];
+    if (run % 2) ways.reverse();
+    for (const [S, key] of ways) await unpackWith(S, key, run, results, cost);
     results.umoci.push(await time(() => execFileSync('umoci', ['unpack', '--image', `${layout}:bench`, path.join(work, `bundle-${run}`)])));
     const dest = path.join(work, `tar-${run}`);
     fs.mkdirSync(dest);
@@ -104,8 +124,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
         for (const d of descs) execFileSync('tar', ['-xzf', path.join(layout, 'blobs', 'sha256', d.digest.slice(7)), '-C', dest]);
       }),
     );
-    for (const p of [root, path.join(work, `bundle-${run}`), dest]) fs.rmSync(p, { recursive: true, force: true });
+    for (const p of [path.join(work, `bundle-${run}`), dest]) fs.rmSync(p, { recursive: true, force: true });
   }
-  for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(6)} median ${median(v).toFixed(0)} ms  (runs: ${v.map((x) => x.toFixed(0)).join(', ')})`);
+  for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(8)} median ${median(v).toFixed(0)} ms  (runs: ${v.map((x) => x.toFixed(0)).join(', ')})`);
+  for (const [k, v] of Object.entries(cost)) {
+    if (v.length) console.log(`${k.padEnd(8)} CPU median ${median(v.map((x) => x[0])).toFixed(0)} ms, minor faults median ${median(v.map((x) => x[1]))}`);
+  }
+  console.log(`load average ${os.loadavg()[0].toFixed(2)}`);
   fs.rmSync(work, { recursive: true, force: true });
 })();
