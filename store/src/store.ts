@@ -11,16 +11,22 @@ import {
   type Digest,
   type ImageConfig,
 } from '@berth/spec';
-import { check, cleanupInterrupted, type CheckOptions, type CheckResult } from './check';
+import type { CheckOptions, CheckResult } from './check';
 import { ContentStore } from './content';
-import { diskUsage, type DiskUsage } from './df';
-import { gc, pruneImages, type GcResult, type PruneResult } from './gc';
-import { Lease } from './lease';
+import type { DiskUsage } from './df';
+import type { GcResult, PruneResult } from './gc';
+import type { Lease } from './lease';
 import { StoreError } from './errors';
 import { ImageIndex } from './image-index';
 import { StoreLayout, resolveRoot } from './layout';
 import { RootfsManager, type LowerdirStyle, type RootfsPaths } from './rootfs';
 import { Snapshots, chainIds, type SnapshotInfo } from './snapshots';
+
+/* eslint-disable @typescript-eslint/no-require-imports --
+ * check, df, gc and lease load on first use: `berth run` of an unpacked image needs none of them. */
+const checkModule = (): typeof import('./check') => require('./check') as typeof import('./check');
+const gcModule = (): typeof import('./gc') => require('./gc') as typeof import('./gc');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface StoreOptions {
   /** The root directory; default `BERTH_ROOT` or /var/lib/berth. */
@@ -146,8 +152,10 @@ export class Store {
    * first, so a pull retried after kill -9 leaves the store clean.
    */
   async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
-    await cleanupInterrupted(this.layout);
-    const lease = new Lease(this.layout, this.lockTimeoutMs);
+    await checkModule().cleanupInterrupted(this.layout);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Lease: LeaseClass } = require('./lease') as typeof import('./lease');
+    const lease = new LeaseClass(this.layout, this.lockTimeoutMs);
     try {
       return await fn(lease);
     } finally {
@@ -157,26 +165,27 @@ export class Store {
 
   /** Removes temp files of dead processes and dead leases; returns what it removed. */
   cleanupInterrupted(): Promise<string[]> {
-    return cleanupInterrupted(this.layout);
+    return checkModule().cleanupInterrupted(this.layout);
   }
 
   /** Removes every blob and snapshot that no image, root filesystem or lease reaches. */
   gc(options: { dryRun?: boolean } = {}): Promise<GcResult> {
-    return gc(this, options);
+    return gcModule().gc(this, options);
   }
 
   /** `berth image prune [-a]`: drop dangling (or all unused) images, then GC. */
   pruneImages(options: { all?: boolean } = {}): Promise<PruneResult> {
-    return pruneImages(this, options);
+    return gcModule().pruneImages(this, options);
   }
 
   /** `berth system df` figures. */
   df(): Promise<DiskUsage> {
-    return diskUsage(this);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./df') as typeof import('./df')).diskUsage(this);
   }
 
   /** `berth system check`: finds and (unless dryRun) repairs what interrupted operations left. */
   check(options: CheckOptions = {}): Promise<CheckResult> {
-    return check(this, options);
+    return checkModule().check(this, options);
   }
 }
