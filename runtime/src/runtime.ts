@@ -5,6 +5,7 @@ import { S_IF, SysError, closeFd, mknod, pidfdOpen, pidfdSendSignal, pollReadabl
 import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ContainerStateError } from './errors';
 import type { CgroupManager } from './cgroups/manager';
 import type { RuntimeTypes } from '@berth/spec';
+import type { Bundle } from './config/load';
 import type { LaunchHooks, Launched } from './launch';
 import { ContainerLocks } from './lock';
 import type { TtyProxy } from './tty';
@@ -90,14 +91,16 @@ export class Runtime {
   /** Creates and starts; in the foreground waits and returns the exit status (128+N on signal N). */
   async run(id: string, opts: RunOptions): Promise<number> {
     let tty: TtyProxy | undefined;
-    if (!opts.detach && !opts.consoleSocket && createModules().loadBundle(opts.bundle).config.process?.terminal) {
+    // Loaded (and validated) once: launchLocked takes this one rather than reading it again.
+    const bundle = !opts.detach && !opts.consoleSocket ? createModules().loadBundle(opts.bundle) : undefined;
+    if (bundle?.config.process?.terminal) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       tty = (require('./tty') as typeof import('./tty')).TtyProxy.listen();
       opts = { ...opts, consoleSocket: tty.socketPath };
     }
     let launched: Launched;
     try {
-      launched = await this.launchContainer(id, opts, !opts.detach);
+      launched = await this.launchContainer(id, opts, !opts.detach, bundle);
       await tty?.attach({ stdin: opts.stdin ?? true });
     } catch (err) {
       await tty?.close();
@@ -125,23 +128,25 @@ export class Runtime {
     }
   }
 
-  private launchContainer(id: string, opts: CreateOptions, wait: boolean): Promise<Launched> {
+  /** `loaded`: the bundle at opts.bundle, when the caller has already loaded it (run). */
+  private launchContainer(id: string, opts: CreateOptions, wait: boolean, loaded?: Bundle): Promise<Launched> {
     checkId(id);
-    return this.locks.with(id, () => this.launchLocked(id, opts, wait));
+    return this.locks.with(id, () => this.launchLocked(id, opts, wait, loaded));
   }
 
-  private async launchLocked(id: string, opts: CreateOptions, wait: boolean): Promise<Launched> {
+  private async launchLocked(id: string, opts: CreateOptions, wait: boolean, loaded: Bundle | undefined): Promise<Launched> {
     if (this.dirs.exists(id)) throw new ContainerExistsError(id);
     const { loadBundle, buildPlan, launch, planContainerCgroup, destroyCgroup, checkHooks, hookState, runHooks, runPoststop, saveHooks, mapUserNamespace } = createModules();
-    const bundle = loadBundle(opts.bundle);
+    const bundle = loaded ?? loadBundle(opts.bundle);
     const preserveFds = opts.preserveFds ?? 0;
     // Validate everything before touching the state dir: bad input leaves nothing behind.
     const cgroupPlan = planContainerCgroup(bundle.config, { id, systemdCgroup: this.systemdCgroup });
-    const probe = {
+    // Built once, with the state dir's path before the dir exists (the plan only carries the path).
+    const { plan, warnings, notes } = buildPlan(bundle, {
       id, noNewKeyring: opts.noNewKeyring === true, noPivot: opts.noPivot === true, preserveFds,
       consoleFd: opts.consoleSocket ? -1 : undefined, wait, cgroupPaths: cgroupPlan.paths, seccompCacheDir: opts.seccompCacheDir,
-    };
-    buildPlan(bundle, { ...probe, stateDir: '/' });
+      stateDir: this.dirs.dir(id),
+    });
     const hooks = checkHooks(bundle.config.hooks);
     const hookContainer = { id, bundle: bundle.dir, annotations: stringAnnotations(bundle.config.annotations) };
     let dir: string;
@@ -157,7 +162,6 @@ export class Runtime {
       const fifo = this.dirs.fifo(id);
       mknod(fifo, S_IF.FIFO | 0o622);
       fs.chmodSync(fifo, 0o622);
-      const { plan, warnings, notes } = buildPlan(bundle, { ...probe, stateDir: dir });
       for (const w of [...warnings, ...cgroupPlan.warnings]) this.log.warn(w);
       for (const n of notes) this.log.debug(n);
       // The cgroup exists with its limits before berth-init starts; the init joins it
