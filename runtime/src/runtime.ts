@@ -76,11 +76,15 @@ export class Runtime {
   readonly locks: ContainerLocks;
   private readonly systemdCgroup: boolean;
 
-  constructor(opts: { root?: string; log?: Logger; systemdCgroup?: boolean } = {}) {
+  /** runc's --rootless (the CLI resolves auto): see ContainerCgroupOptions.rootless. */
+  private readonly rootless: boolean;
+
+  constructor(opts: { root?: string; log?: Logger; systemdCgroup?: boolean; rootless?: boolean } = {}) {
     this.dirs = new StateDir(opts.root);
     this.locks = new ContainerLocks(this.dirs.root);
     this.log = opts.log ?? new Logger();
     this.systemdCgroup = opts.systemdCgroup === true;
+    this.rootless = opts.rootless ?? process.geteuid?.() !== 0;
   }
 
   async create(id: string, opts: CreateOptions): Promise<number> {
@@ -140,7 +144,7 @@ export class Runtime {
     const bundle = loaded ?? loadBundle(opts.bundle);
     const preserveFds = opts.preserveFds ?? 0;
     // Validate everything before touching the state dir: bad input leaves nothing behind.
-    const cgroupPlan = planContainerCgroup(bundle.config, { id, systemdCgroup: this.systemdCgroup });
+    const cgroupPlan = planContainerCgroup(bundle.config, { id, systemdCgroup: this.systemdCgroup, rootless: this.rootless });
     // Built once, with the state dir's path before the dir exists (the plan only carries the path).
     const { plan, warnings, notes } = buildPlan(bundle, {
       id, noNewKeyring: opts.noNewKeyring === true, noPivot: opts.noPivot === true, preserveFds,
@@ -194,7 +198,8 @@ export class Runtime {
         owner: '',
         annotations: stringAnnotations(bundle.config.annotations),
         ownPidNs: plan.namespaces.some((n) => n.type === 'pid' && !n.path),
-        cgroupPaths: cg.paths(),
+        // A rootless container without a cgroup of its own records none (delete has nothing to remove).
+        cgroupPaths: Object.keys(cg.paths()).length > 0 ? cg.paths() : undefined,
       };
       // exec runs with the config the container was created with (runc keeps it in its state too).
       writeAtomic(path.join(dir, 'config.json'), JSON.stringify(bundle.config));

@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { RuntimeTypes } from '@berth/spec';
 import { bpf } from '@berth/sys';
 import { containerDeviceRules } from './devices/rules';
-import { detectLayout } from './detect';
+import { detectLayout, type CgroupMode } from './detect';
 import { CgroupError } from './errors';
 import type { CgroupManager } from './manager';
 import { createCgroupManager, openCgroupManager } from './reopen';
@@ -28,6 +30,11 @@ export interface ContainerCgroupOptions {
   readonly id: string;
   /** runc's --systemd-cgroup. */
   readonly systemdCgroup?: boolean;
+  /**
+   * runc's --rootless: a cgroup the caller may not create is then tolerated
+   * when the config sets no limits (the container runs in the caller's cgroups).
+   */
+  readonly rootless?: boolean;
 }
 
 /** A container's cgroup, checked but not yet created. */
@@ -60,6 +67,18 @@ export function planContainerCgroup(config: RuntimeTypes.Spec, opts: ContainerCg
     layout,
     deviceFilter: layout.mode === 'v2' ? bpfAttacher() : undefined,
   });
+  if (opts.rootless && !hasLimits(fromSpec)) {
+    const denied = Object.values(m.paths()).find((d) => !mayCreate(d));
+    if (denied !== undefined) {
+      // As runc: without limits to enforce, a rootless container needs no cgroup of its own.
+      return {
+        resources,
+        warnings: [...warnings, `rootless: cannot create cgroup ${denied} (permission denied); the container runs without a cgroup of its own`],
+        paths: {},
+        setUp: () => Promise.resolve(noCgroup(layout.mode)),
+      };
+    }
+  }
   return {
     resources,
     warnings,
@@ -82,6 +101,55 @@ export function planContainerCgroup(config: RuntimeTypes.Spec, opts: ContainerCg
       }
       return m;
     },
+  };
+}
+
+/** Whether the resources set any limit (the device rules runc always writes do not count). */
+function hasLimits(r: Resources): boolean {
+  return Object.entries(r).some(([k, v]) => {
+    if (k === 'devices' || k === 'checkBeforeUpdate' || v === undefined) return false;
+    if (Array.isArray(v)) return v.length > 0;
+    if (typeof v === 'object' && v !== null) return Object.keys(v).length > 0;
+    return true;
+  });
+}
+
+/** Whether this process may make `dir`: it exists and is writable, or its nearest existing parent is. */
+function mayCreate(dir: string): boolean {
+  let cur = dir;
+  while (!fs.existsSync(cur)) {
+    const up = path.dirname(cur);
+    if (up === cur) return false;
+    cur = up;
+  }
+  try {
+    fs.accessSync(cur, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The manager of a rootless container without a cgroup: nothing to join, limit or remove. */
+function noCgroup(mode: CgroupMode): CgroupManager {
+  const none = (what: string): never => {
+    throw new CgroupError(`${what}: the container has no cgroup of its own (rootless, no permission to create one)`);
+  };
+  return {
+    mode,
+    paths: () => ({}),
+    exists: () => false,
+    create: () => undefined,
+    apply: () => undefined,
+    set: () => none('cannot set resources'),
+    stats: () => none('cannot read stats'),
+    oomKillCount: () => 0n,
+    freeze: async () => none('cannot freeze'),
+    thaw: () => Promise.resolve(),
+    freezerState: () => 'THAWED',
+    pids: () => [],
+    killAll: () => Promise.resolve(),
+    destroy: () => Promise.resolve(),
   };
 }
 

@@ -15,6 +15,24 @@ interface Globals {
   logFormat: LogFormat;
   debug: boolean;
   systemdCgroup: boolean;
+  /** runc's --rootless: true, false or auto (undefined: euid != 0 or in a user namespace). */
+  rootless?: boolean;
+}
+
+/** runc's default --root for a non-root caller with XDG_RUNTIME_DIR set is $XDG_RUNTIME_DIR/runc. */
+function defaultRoot(): string {
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return xdg && process.geteuid?.() !== 0 ? path.join(xdg, 'berth-runtime') : DEFAULT_ROOT;
+}
+
+/** runc's rootless auto-detection: not root, or root of a user namespace other than the initial one. */
+function detectRootless(): boolean {
+  if (process.geteuid?.() !== 0) return true;
+  try {
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 const GLOBAL_HELP = `berth-runtime: an OCI runtime, a drop-in for runc
@@ -22,11 +40,12 @@ const GLOBAL_HELP = `berth-runtime: an OCI runtime, a drop-in for runc
 Usage: berth-runtime [global options] COMMAND [options] ...
 
 Global options:
-  --root DIR            state directory (default ${DEFAULT_ROOT})
+  --root DIR            state directory (default ${DEFAULT_ROOT}; $XDG_RUNTIME_DIR/berth-runtime when not root)
   --log FILE            write log lines to FILE
   --log-format FORMAT   text or json (default text)
   --debug               log debug lines
   --systemd-cgroup      use the systemd cgroup driver
+  --rootless VALUE      true, false or auto (default): tolerate having no cgroup of its own
   --version, -v         print the version
   --help, -h            print this help
 
@@ -42,7 +61,7 @@ class GlobalUsage extends BerthError {
 
 /** runc's global flags come before the command; clipanion parses what follows. */
 function parseGlobals(argv: string[]): { globals: Globals; rest: string[]; early?: string } {
-  const globals: Globals = { root: DEFAULT_ROOT, logFormat: 'text', debug: false, systemdCgroup: false };
+  const globals: Globals = { root: defaultRoot(), logFormat: 'text', debug: false, systemdCgroup: false };
   let i = 0;
   const value = (name: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
@@ -73,9 +92,12 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[]; early
       case '--systemd-cgroup':
         globals.systemdCgroup = true;
         break;
-      case '--rootless':
-        value(flag, inline); // accepted as runc does; rootless mode comes with user namespaces
+      case '--rootless': {
+        const v = value(flag, inline);
+        if (v !== 'true' && v !== 'false' && v !== 'auto') throw new GlobalUsage(`invalid --rootless value ${JSON.stringify(v)}: want true, false or auto`);
+        globals.rootless = v === 'auto' ? undefined : v === 'true';
         break;
+      }
       case '--version':
       case '--v':
         return { globals, rest: [], early: `berth-runtime version ${VERSION}\nspec: ${OCI_VERSION}\n` };
@@ -112,7 +134,7 @@ export async function main(argv: string[]): Promise<void> {
       if (!runtime) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { Runtime } = require('../runtime') as typeof import('../runtime');
-        runtime = new Runtime({ root: globals.root, log, systemdCgroup: globals.systemdCgroup });
+        runtime = new Runtime({ root: globals.root, log, systemdCgroup: globals.systemdCgroup, rootless: globals.rootless ?? detectRootless() });
       }
       return runtime;
     };

@@ -202,6 +202,17 @@ static void join_keyring(const struct plan *p) {
 }
 
 /* personality, scheduler, I/O priority and memory policy: while we still have every capability. */
+
+/* Whether /proc/self/setgroups says "deny" (an unprivileged runtime wrote the id maps). */
+static int setgroups_denied(void) {
+  char buf[16] = {0};
+  int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  return n > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
 static void set_scheduling(const struct plan *p) {
   if (p->has_personality && personality(p->personality) < 0) die(errno, "personality 0x%lx", p->personality);
   if (p->has_sched) {
@@ -244,7 +255,13 @@ void setup_process(const struct plan *p) {
     set_caps(p);
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(errno, "keep capabilities");
   }
-  if (setgroups((size_t)p->n_groups, p->groups) < 0) die(errno, "setgroups");
+  if (setgroups((size_t)p->n_groups, p->groups) < 0) {
+    /* A user namespace mapped by an unprivileged runtime has setgroups denied
+     * (user_namespaces(7)); runc then leaves the groups as they are, and refuses
+     * only when the process asks for additional groups. */
+    if (errno != EPERM || !setgroups_denied()) die(errno, "setgroups");
+    if (p->n_groups > 0) die(EPERM, "cannot set %zu additional group(s): setgroups is denied in this user namespace (rootless)", (size_t)p->n_groups);
+  }
   if (setresgid(p->gid, p->gid, p->gid) < 0) die(errno, "setgid %u", (unsigned)p->gid);
   if (setresuid(p->uid, p->uid, p->uid) < 0) die(errno, "setuid %u", (unsigned)p->uid);
   if (p->has_caps) {
