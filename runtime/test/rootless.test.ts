@@ -100,6 +100,8 @@ describe('rootless (a non-root caller)', () => {
     expect(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', String(UID), '1']);
     expect((await berthAs(['start', id], bundle)).code).toBe(0);
     expect(JSON.parse((await berthAs(['state', id], bundle)).stdout).status).toBe('running');
+    // list names the owner of the state dir, as runc's does.
+    expect(JSON.parse((await berthAs(['list', '-f', 'json'], bundle)).stdout)).toEqual([expect.objectContaining({ id, status: 'running', owner: 'nobody' })]);
     expect((await berthAs(['kill', id, 'KILL'], bundle)).code).toBe(0);
     // delete --force waits for the init to be gone; a plain delete of a running one is refused.
     const del = await berthAs(['delete', '--force', id], bundle);

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Option } from 'clipanion';
 import { UsageError } from '../../errors';
 import { RuntimeCommand } from '../command';
@@ -11,7 +13,8 @@ export class ListCommand extends RuntimeCommand {
 
   run(): void {
     if (this.format !== 'table' && this.format !== 'json') throw new UsageError(`invalid format option: ${this.format}`);
-    const states = this.context.runtime().list();
+    // As runc: the owner is the user owning the container's state dir (state keeps it "").
+    const states = this.context.runtime().list().map((s) => ({ ...s, owner: ownerOf(path.join(this.context.root, s.id)) }));
     const out = this.context.stdout;
     if (this.quiet) {
       for (const s of states) out.write(`${s.id}\n`);
@@ -23,4 +26,22 @@ export class ListCommand extends RuntimeCommand {
       out.write(table(rows));
     }
   }
+}
+
+/** The user name of `dir`'s owner from /etc/passwd, "#uid" when it has none (runc's list). */
+function ownerOf(dir: string): string {
+  let uid: number;
+  try {
+    uid = fs.statSync(dir).uid;
+  } catch {
+    return '';
+  }
+  let passwd = '';
+  try {
+    passwd = fs.readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    // no passwd file: the number
+  }
+  const line = passwd.split('\n').find((l) => l.split(':')[2] === String(uid));
+  return line ? line.split(':')[0] : `#${uid}`;
 }
