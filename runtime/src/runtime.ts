@@ -455,7 +455,7 @@ export class Runtime {
     const status = statusOf(this.dirs, state);
     if (status === 'stopped') throw new ContainerNotRunningError(id);
     const cgroup = cgroupOf(state);
-    if (!cgroup) throw new ContainerStateError(`container ${id} has no cgroup recorded in its state (created by an older berth-runtime)`);
+    if (!cgroup) throw new ContainerStateError(`container ${id} has no cgroup of its own (rootless without permission to create one, or created by an older berth-runtime)`);
     return { state, status, cgroup };
   }
 
