@@ -151,11 +151,14 @@ describe('--init', () => {
   });
 
   it('reaps orphaned zombies, as docker run --init', async () => {
-    // the subshell's child is orphaned to pid 1 and exits; an init that reaps leaves no zombie
-    const script = '(sh -c "exit 0" &); for i in $(seq 100); do ps -o stat | grep -q "^Z" || break; sleep 0.05; done; ps -o stat | grep -c "^Z"';
+    // The inner shell's `sleep` is orphaned to pid 1 and exits 0.1 s later. `kill -0` succeeds
+    // while it exists, zombie included, so it fails only once pid 1 has reaped it. (Looking for
+    // a Z in `ps` raced: a check could run before the orphan had exited, the next just after.)
+    const script =
+      'p=$(sh -c "sleep 0.1 >/dev/null 2>&1 & echo \\$!"); for i in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.05; done; kill -0 $p 2>/dev/null && echo zombie || echo reaped';
     const { berth, docker } = await both(['--init'], ['sh', '-c', script]);
     expect(berth).toEqual(docker);
-    expect(berth.stdout).toBe('0\n');
+    expect(berth.stdout).toBe('reaped\n');
   });
 
   it('SIGTERM to berth reaches the command through the init', async () => {
