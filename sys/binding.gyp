@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "berth_sys",
-      "sources": ["native/addon/addon.c", "native/addon/bpf.c"],
+      "sources": ["native/addon/addon.c", "native/addon/bpf.c", "native/addon/spawn.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     },
     {

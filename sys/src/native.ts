@@ -33,6 +33,10 @@ export interface NativeAddon {
   bpfProgGetFdById(id: number): number;
   bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number, replaceFd?: number): void;
   bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
+  spawn(exec: string | number, argv: string[], fds: number[]): { pid: number; pidfd: number };
+  socketPair(): [number, number];
+  sealedExecutable(path: string): number;
+  watchExit(pidfd: number, callback: (code: number | null, signal: number | null, error: string | null) => void): void;
 }
 
 /** A failed syscall: `errno` is the errno name (EPERM), `path` what it was applied to. */

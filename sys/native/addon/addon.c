@@ -646,6 +646,10 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("bpfProgGetFdById", js_bpf_prog_get_fd_by_id);
   EXPORT("bpfProgAttach", js_bpf_prog_attach);
   EXPORT("bpfProgDetach", js_bpf_prog_detach);
+  EXPORT("spawn", js_spawn);
+  EXPORT("socketPair", js_socket_pair);
+  EXPORT("sealedExecutable", js_sealed_executable);
+  EXPORT("watchExit", js_watch_exit);
   return exports;
 }
 

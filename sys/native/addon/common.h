@@ -26,5 +26,9 @@ napi_value js_bpf_prog_query(napi_env env, napi_callback_info info);
 napi_value js_bpf_prog_get_fd_by_id(napi_env env, napi_callback_info info);
 napi_value js_bpf_prog_attach(napi_env env, napi_callback_info info);
 napi_value js_bpf_prog_detach(napi_env env, napi_callback_info info);
+napi_value js_spawn(napi_env env, napi_callback_info info);
+napi_value js_socket_pair(napi_env env, napi_callback_info info);
+napi_value js_sealed_executable(napi_env env, napi_callback_info info);
+napi_value js_watch_exit(napi_env env, napi_callback_info info);
 
 #endif
