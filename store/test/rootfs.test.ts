@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, statSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Store, isMountPoint, type LowerdirStyle } from '@berth/store';
+import { Store, isMountPoint, removeTree, type LowerdirStyle } from '@berth/store';
 import { layerTar } from './helpers/layers';
 import { addImage, buildImage } from './helpers/image';
 
@@ -145,5 +145,62 @@ describe('container root filesystems on overlayfs', () => {
     mounted.splice(0);
     expect(isMountPoint(throwaway.merged)).toBe(false);
     expect(existsSync(path.join(root, 'rootfs/throwaway'))).toBe(false);
+  });
+
+  test('a throwaway root filesystem has its meta.json (GC keeps its snapshots) and no temp file', async () => {
+    useRoot('berth-rootfs-');
+    const image = buildImage([layerTar([{ type: 'file', name: 'f', data: 'f' }])]);
+    await addImage(store, image, ['app:latest']);
+    const snaps = await store.unpackImage(image.manifestDigest);
+    await store.rootfs.create('tmp1', snaps.map((s) => s.chainId), { throwaway: true });
+    mounted.push('tmp1');
+    expect(readdirSync(path.join(root, 'rootfs/tmp1')).sort()).toEqual(['merged', 'meta.json', 'upper', 'work']);
+    expect((await store.rootfs.get('tmp1'))?.snapshots).toEqual(snaps.map((s) => s.chainId));
+    expect((await store.rootfs.list()).map((r) => r.id)).toEqual(['tmp1']);
+    const { merged } = await store.rootfs.mount('tmp1', { volatile: true });
+    expect(readFileSync(path.join(merged, 'f'), 'utf8')).toBe('f');
+  });
+
+  test('unmount of a root filesystem that is not mounted, or is gone, is a no-op; a symlink at merged is not followed', async () => {
+    useRoot('berth-rootfs-');
+    await mountImage([layerTar([{ type: 'file', name: 'f', data: 'f' }])], 'other');
+    const other = path.join(root, 'rootfs/other/merged');
+    await mountImage([layerTar([{ type: 'file', name: 'g', data: 'g' }])], 'link');
+    await store.rootfs.unmount('link');
+    await store.rootfs.unmount('link');
+    await store.rootfs.unmount('never-created');
+    // merged replaced by a symlink to another container's mounted root: unmounting "link" leaves it alone
+    const merged = path.join(root, 'rootfs/link/merged');
+    rmSync(merged, { recursive: true });
+    symlinkSync(other, merged);
+    await store.rootfs.unmount('link');
+    expect(isMountPoint(other)).toBe(true);
+    // and remove deletes the link, not what it points to
+    await store.rootfs.remove('link');
+    mounted.splice(mounted.indexOf('link'), 1);
+    expect(existsSync(path.join(root, 'rootfs/link'))).toBe(false);
+    expect(readFileSync(path.join(other, 'f'), 'utf8')).toBe('f');
+  });
+
+  test('removeTree deletes files, dirs and symlinks without following them; a missing path is no error', () => {
+    useRoot('berth-rmtree-');
+    const keep = path.join(root, 'keep');
+    mkdirSync(path.join(keep, 'sub'), { recursive: true });
+    writeFileSync(path.join(keep, 'sub', 'x'), 'x');
+    const t = path.join(root, 't');
+    mkdirSync(path.join(t, 'a/b/c'), { recursive: true });
+    writeFileSync(path.join(t, 'a/b/c/file'), '1');
+    writeFileSync(path.join(t, 'top'), '2');
+    mkdirSync(path.join(t, 'empty'));
+    symlinkSync(keep, path.join(t, 'a/dirlink'));
+    symlinkSync(path.join(keep, 'sub', 'x'), path.join(t, 'filelink'));
+    symlinkSync('/nonexistent', path.join(t, 'dangling'));
+    removeTree(t);
+    expect(existsSync(t)).toBe(false);
+    expect(readFileSync(path.join(keep, 'sub', 'x'), 'utf8')).toBe('x');
+    removeTree(t);
+    writeFileSync(path.join(root, 'plain'), 'p');
+    removeTree(path.join(root, 'plain'));
+    expect(existsSync(path.join(root, 'plain'))).toBe(false);
   });
 });
