@@ -6,8 +6,6 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { quicktype, InputData, JSONSchemaInput, JSONSchemaStore } = require('quicktype-core');
-const Ajv = require('ajv-draft-04').default;
-const standalone = require('ajv/dist/standalone').default;
 
 const SCHEMAS = path.resolve(__dirname, '../../../shared/oci-schemas');
 const RUNTIME = path.join(SCHEMAS, 'runtime-spec-v1.3.0');
@@ -109,43 +107,80 @@ async function generate(target) {
 }
 
 /**
- * Validators: ajv compiles each root schema to standalone code at generation time, so
- * validating costs no schema compilation at run time and the schemas need not ship.
- * The schemas are loaded with two repairs that Go's gojsonschema (which the spec's own
- * tests use) makes implicitly: nested draft-04 `id`s are dropped so relative `$ref`s
- * resolve against the file they are written in, and `#definitions/x` pointers get their
- * missing slash.
+ * Validators: each root schema becomes a table (spec/src/schema-check.ts walks it): the schema's
+ * validation keywords with every `$ref` replaced by the index of its target in the table, so
+ * the checker resolves nothing and the schemas need not ship. A few KiB of JSON instead of
+ * ajv's standalone code (500 KiB for config.json, read and compiled at every `create`).
+ * References resolve against the file they are written in, as Go's gojsonschema (which the
+ * spec's own tests use) does: nested draft-04 `id`s are ignored and `#definitions/x` pointers
+ * get their missing slash. A keyword the checker does not know stops the generation.
  */
-function validatorSources() {
-  const repair = (node, parentKey) => {
-    if (Array.isArray(node)) return node.map((n) => repair(n));
-    if (node === null || typeof node !== 'object') return node;
+const KEEP = new Set(['type', 'enum', 'required', 'pattern', 'minimum', 'maximum', 'minItems']);
+const SUBSCHEMA = new Set(['items', 'additionalProperties', 'anyOf', 'oneOf', 'allOf']);
+const SUBSCHEMA_MAP = new Set(['properties', 'patternProperties']);
+// Annotations, and `format`: the validators never checked formats (ajv's validateFormats: false).
+const IGNORE = new Set(['description', 'title', 'id', '$schema', 'definitions', 'format', 'media']);
+
+function schemaTable(rootFile) {
+  const docs = new Map();
+  const doc = (file) => {
+    if (!docs.has(file)) docs.set(file, JSON.parse(fs.readFileSync(file, 'utf8')));
+    return docs.get(file);
+  };
+  const index = new Map();
+  const table = [];
+  const target = (file, pointer) => {
+    const key = `${file}#${pointer}`;
+    if (index.has(key)) return index.get(key);
+    const at = table.length;
+    index.set(key, at);
+    table.push(null);
+    const tokens = pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const node = tokens.reduce((n, t) => (n !== undefined && Object.hasOwn(n, t) ? n[t] : undefined), doc(file));
+    if (node === undefined) throw new Error(`${path.relative(SCHEMAS, file)}: no ${pointer} (a $ref's target)`);
+    table[at] = convert(file, node, pointer);
+    return at;
+  };
+  const convert = (file, schema, where) => {
+    if (typeof schema === 'boolean') return schema;
     const out = {};
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'id' && typeof value === 'string' && parentKey !== 'properties') continue;
-      if (key === '$schema') continue;
-      out[key] = key === '$ref' && typeof value === 'string' ? value.replace(/#(?!\/|$)/, '#/') : repair(value, key);
+    for (const [key, value] of Object.entries(schema)) {
+      const at = `${path.relative(SCHEMAS, file)}#${where}/${key}`;
+      if (key === '$ref') {
+        const [ref, pointer = ''] = value.replace(/#(?!\/|$)/, '#/').split('#');
+        out.$ref = target(ref ? path.resolve(path.dirname(file), ref) : file, pointer);
+      } else if (KEEP.has(key)) {
+        out[key] = value;
+      } else if (SUBSCHEMA.has(key)) {
+        out[key] = Array.isArray(value)
+          ? value.map((v, i) => convert(file, v, `${where}/${key}/${i}`))
+          : convert(file, value, `${where}/${key}`);
+      } else if (SUBSCHEMA_MAP.has(key)) {
+        out[key] = Object.fromEntries(
+          Object.entries(value).map(([name, v]) => [name, convert(file, v, `${where}/${key}/${name}`)]),
+        );
+      } else if (!IGNORE.has(key)) {
+        throw new Error(`${at}: keyword ${key} is not known to spec/src/schema-check.ts`);
+      }
     }
     return out;
   };
-  // inlineRefs: false emits each shared definition once as a function instead of copying
-  // it into every use: a smaller file that loads in about half the time (the runtime pays
-  // for it on every `create`).
-  const ajv = new Ajv({ code: { source: true, esm: true }, strict: false, validateFormats: false, inlineRefs: false });
-  const key = (file) => `file:///oci/${path.relative(SCHEMAS, file)}`;
-  for (const dir of [RUNTIME, IMAGE]) {
-    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
-      const file = path.join(dir, name);
-      ajv.addSchema(repair(JSON.parse(fs.readFileSync(file, 'utf8'))), key(file));
-    }
-  }
+  target(rootFile, '');
+  return table;
+}
+
+/** JSON as the body of a single-quoted JS string (fewer escapes than a double-quoted one). */
+const quote = (json) => json.replace(/[\\']/g, (c) => `\\${c}`);
+
+function validatorSources() {
   return TARGETS.flatMap((t) => t.sources).map((source) => ({
-    file: `validate-${source.top.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())}.ts`,
+    file: `schema-${source.top.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())}.ts`,
     text:
-      `// @ts-nocheck\n// Generated by spec/scripts/generate.js: ajv's standalone validator for ` +
-      `${path.relative(SCHEMAS, source.schema)}. Do not edit.\n` +
-      standalone(ajv, { validate: key(source.schema) }) +
-      '\n',
+      `// Generated by spec/scripts/generate.js from ${path.relative(SCHEMAS, source.schema)} (Apache-2.0):\n` +
+      `// the table spec/src/schema-check.ts checks documents against. Do not edit.\n` +
+      `import type { SchemaTable } from '../schema-check';\n\n` +
+      // JSON.parse of a string: V8 reads it faster than the same object as a literal.
+      `export const table: SchemaTable = JSON.parse('${quote(JSON.stringify(schemaTable(source.schema)))}');\n`,
   }));
 }
 

@@ -3,23 +3,14 @@
  * official schema, and return it typed, or throw a ValidationError that names the JSON path
  * and what was expected. Nothing half-valid is ever returned.
  *
- * The validators are ajv's standalone code, generated with the types (scripts/generate.js),
- * and each is loaded on first use so that importing @berth/spec stays cheap.
+ * Each validator is a schema table generated with the types (scripts/generate.js) and walked by
+ * ./schema-check, loaded on first use so that importing @berth/spec stays cheap.
  */
 import { ValidationError } from './errors';
+import type { SchemaError, SchemaTable, Validate } from './schema-check';
 import type { Spec, State } from './generated/runtime';
 import type { Features } from './generated/runtime-features';
 import type { Descriptor, ImageConfig, ImageIndex, ImageLayout, ImageManifest } from './generated/image';
-
-/** The part of an ajv error that messages are built from. */
-interface SchemaError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
-type Validate = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
 
 export interface Decoder<T> {
   /** Parses JSON text (or bytes) and checks it; `source` (a file name) goes into errors. */
@@ -90,29 +81,21 @@ function jsonErrorAt(text: string, err: Error): string {
   return `invalid JSON at line ${line}, column ${column}: ${reason}`;
 }
 
-// Lazy requires keep each generated validator (the runtime config's is ~250 KB) out of
-// start-up until the document it checks is first decoded.
+// Lazy requires keep the checker and each table out of start-up until the document it checks
+// is first decoded.
 /* eslint-disable @typescript-eslint/no-require-imports */
-const load = (get: () => { validate: Validate }) => () => get().validate;
+const load = (get: () => { table: SchemaTable }) => (): Validate =>
+  (require('./schema-check') as typeof import('./schema-check')).tableValidator(get().table);
 
-export const runtimeConfig = decoder<Spec>('runtime config', load(() => require('./generated/validate-spec')));
-export const runtimeState = decoder<State>('runtime state', load(() => require('./generated/validate-state')));
-export const runtimeFeatures = decoder<Features>(
-  'runtime features',
-  load(() => require('./generated/validate-features')),
-);
+export const runtimeConfig = decoder<Spec>('runtime config', load(() => require('./generated/schema-spec')));
+export const runtimeState = decoder<State>('runtime state', load(() => require('./generated/schema-state')));
+export const runtimeFeatures = decoder<Features>('runtime features', load(() => require('./generated/schema-features')));
 export const imageManifest = decoder<ImageManifest>(
   'image manifest',
-  load(() => require('./generated/validate-image-manifest')),
+  load(() => require('./generated/schema-image-manifest')),
 );
-export const imageIndex = decoder<ImageIndex>('image index', load(() => require('./generated/validate-image-index')));
-export const imageConfig = decoder<ImageConfig>(
-  'image config',
-  load(() => require('./generated/validate-image-config')),
-);
-export const imageLayout = decoder<ImageLayout>(
-  'image layout',
-  load(() => require('./generated/validate-image-layout')),
-);
-export const descriptor = decoder<Descriptor>('descriptor', load(() => require('./generated/validate-descriptor')));
+export const imageIndex = decoder<ImageIndex>('image index', load(() => require('./generated/schema-image-index')));
+export const imageConfig = decoder<ImageConfig>('image config', load(() => require('./generated/schema-image-config')));
+export const imageLayout = decoder<ImageLayout>('image layout', load(() => require('./generated/schema-image-layout')));
+export const descriptor = decoder<Descriptor>('descriptor', load(() => require('./generated/schema-descriptor')));
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,0 +1,255 @@
+// The generated schema tables, walked by schema-check, must answer as ajv (the validator they
+// replaced) answers on the official schemas: the same verdict and the same errors, on the
+// specs' examples, on documents sampled from the schemas, and on every one-value mutation of
+// those. ajv compiles the schemas here, at test time, with the options the old generator used.
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv-draft-04';
+import type { SchemaNode, SchemaTable } from '../src/schema-check';
+import { tableValidator } from '../src/schema-check';
+import { table as specTable } from '../src/generated/schema-spec';
+import { table as stateTable } from '../src/generated/schema-state';
+import { table as featuresTable } from '../src/generated/schema-features';
+import { table as manifestTable } from '../src/generated/schema-image-manifest';
+import { table as indexTable } from '../src/generated/schema-image-index';
+import { table as imageConfigTable } from '../src/generated/schema-image-config';
+import { table as layoutTable } from '../src/generated/schema-image-layout';
+import { table as descriptorTable } from '../src/generated/schema-descriptor';
+
+const SCHEMAS = path.resolve(__dirname, '../../../shared/oci-schemas');
+const RUNTIME = path.join(SCHEMAS, 'runtime-spec-v1.3.0');
+const IMAGE = path.join(SCHEMAS, 'image-spec-v1.1.1');
+
+/** ajv as scripts/generate.js used it before the tables (the same two repairs of the schemas). */
+function reference(): Ajv {
+  const repair = (node: unknown, parentKey?: string): unknown => {
+    if (Array.isArray(node)) return node.map((n) => repair(n));
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'id' && typeof value === 'string' && parentKey !== 'properties') continue;
+      if (key === '$schema') continue;
+      out[key] = key === '$ref' && typeof value === 'string' ? value.replace(/#(?!\/|$)/, '#/') : repair(value, key);
+    }
+    return out;
+  };
+  const ajv = new Ajv({ strict: false, validateFormats: false, inlineRefs: false });
+  for (const dir of [RUNTIME, IMAGE]) {
+    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+      const file = path.join(dir, name);
+      ajv.addSchema(repair(JSON.parse(fs.readFileSync(file, 'utf8'))) as object, `file:///oci/${path.relative(SCHEMAS, file)}`);
+    }
+  }
+  return ajv;
+}
+
+const DOCUMENTS: [string, string, SchemaTable, string | null][] = [
+  ['runtime config', 'runtime-spec-v1.3.0/config-schema.json', specTable, 'config'],
+  ['runtime state', 'runtime-spec-v1.3.0/state-schema.json', stateTable, 'state'],
+  ['runtime features', 'runtime-spec-v1.3.0/features-schema.json', featuresTable, 'features'],
+  ['image manifest', 'image-spec-v1.1.1/image-manifest-schema.json', manifestTable, null],
+  ['image index', 'image-spec-v1.1.1/image-index-schema.json', indexTable, null],
+  ['image config', 'image-spec-v1.1.1/config-schema.json', imageConfigTable, null],
+  ['image layout', 'image-spec-v1.1.1/image-layout-schema.json', layoutTable, null],
+  ['descriptor', 'image-spec-v1.1.1/content-descriptor.json', descriptorTable, null],
+];
+
+/** A small seeded PRNG (mulberry32): the same documents at every run. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Strings a pattern in the OCI schemas accepts (the sampler takes the first that matches).
+const STRINGS = [
+  'x',
+  '1.3.0',
+  'RLIMIT_NOFILE',
+  '2MB',
+  'c',
+  '0-3',
+  'MB:0=1',
+  `sha256:${'a'.repeat(64)}`,
+  'application/vnd.oci.image.layer.v1.tar+gzip',
+  '',
+];
+
+/** A document drawn from a table: often valid, and reaching every section of the schema. */
+function sample(table: SchemaTable, node: SchemaNode, next: () => number, depth = 0): unknown {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)];
+  if (node.$ref !== undefined) return sample(table, table[node.$ref], next, depth);
+  if (node.enum) return pick(node.enum);
+  if (node.oneOf) return sample(table, pick(node.oneOf), next, depth);
+  if (node.anyOf) return sample(table, pick(node.anyOf), next, depth);
+  const type = Array.isArray(node.type) ? pick(node.type) : node.type;
+  switch (type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [key, sub] of Object.entries(node.properties ?? {})) {
+        if (node.required?.includes(key) || (depth < 6 && next() < 0.6)) out[key] = sample(table, sub, next, depth + 1);
+      }
+      for (const sub of Object.values(node.patternProperties ?? {})) out[`k${depth}.x`] = sample(table, sub, next, depth + 1);
+      if (typeof node.additionalProperties === 'object') out.extra = sample(table, node.additionalProperties, next, depth + 1);
+      for (const sub of node.allOf ?? []) Object.assign(out, sample(table, sub, next, depth));
+      return out;
+    }
+    case 'array': {
+      const n = Math.max(node.minItems ?? 0, Math.floor(next() * 3));
+      const items = node.items;
+      return Array.from({ length: n }, (_, i) =>
+        items === undefined ? i : sample(table, Array.isArray(items) ? (items[i] ?? {}) : items, next, depth + 1),
+      );
+    }
+    case 'string': {
+      const re = node.pattern === undefined ? null : new RegExp(node.pattern, 'u');
+      return STRINGS.find((s) => re === null || re.test(s)) ?? 'x';
+    }
+    case 'integer': {
+      const lo = node.minimum ?? -5;
+      const hi = node.maximum ?? 7;
+      return pick([lo, hi, 0, 1].filter((n) => n >= lo && n <= hi));
+    }
+    case 'number':
+      return 0.5;
+    case 'boolean':
+      return next() < 0.5;
+    case 'null':
+      return null;
+    default:
+      return pick([1, 'x', null]);
+  }
+}
+
+// What each value in turn is replaced by (REMOVE: the key is removed; undefined stays, as a
+// document built in-process may have it).
+const REMOVE = Symbol('remove');
+const REPLACEMENTS: unknown[] = [
+  REMOVE,
+  undefined,
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  4294967296,
+  18446744073709552000,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  '',
+  'x',
+  '64kB',
+  [],
+  ['x'],
+  [{}],
+  {},
+  { 'a/b~c': 1 },
+];
+
+type Path = (string | number)[];
+
+function paths(value: unknown, at: Path = [], out: Path[] = []): Path[] {
+  out.push(at);
+  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...at, i], out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) paths(v, [...at, k], out);
+  }
+  return out;
+}
+
+/** The document with the value at `at` replaced (or removed), and an unknown key added there. */
+function mutations(doc: unknown, at: Path): unknown[] {
+  const out: unknown[] = [];
+  const set = (replacement: unknown, add?: string) => {
+    if (at.length === 0) {
+      if (add === undefined && replacement !== REMOVE) out.push(replacement);
+      return;
+    }
+    const copy = structuredClone(doc) as Record<string | number, unknown>;
+    const parent = at.slice(0, -1).reduce<Record<string | number, unknown>>((n, k) => n[k] as Record<string | number, unknown>, copy);
+    const key = at[at.length - 1];
+    if (add !== undefined) {
+      const target = parent[key];
+      if (target === null || typeof target !== 'object' || Array.isArray(target)) return;
+      (target as Record<string, unknown>)[add] = replacement;
+    } else if (replacement === REMOVE) {
+      if (Array.isArray(parent)) return;
+      delete parent[key];
+    }
+    else parent[key] = replacement;
+    out.push(copy);
+  };
+  for (const r of REPLACEMENTS) set(r);
+  set(1, 'bogus');
+  set({}, 'eth0.1');
+  return out;
+}
+
+describe.each(DOCUMENTS)('%s: the table answers as ajv', (_what, schema, table, examples) => {
+  const ajv = reference().getSchema(`file:///oci/${schema}`)!;
+  const ours = tableValidator(table);
+  const verdict = (doc: unknown) => {
+    const ok = ajv(doc);
+    const errors = (ajv.errors ?? null)?.map(({ instancePath, keyword, message, params }) => ({ instancePath, keyword, message, params })) ?? null;
+    return { ok, errors };
+  };
+  const same = (doc: unknown) => {
+    const ok = ours(doc);
+    const theirs = verdict(doc);
+    // expect() on each of ~100k documents is slow: compare first, report a difference in full.
+    if (ok !== theirs.ok || JSON.stringify(ours.errors) !== JSON.stringify(theirs.errors)) {
+      expect({ doc, ok, errors: ours.errors }).toEqual({ doc, ...theirs });
+    }
+    return ok;
+  };
+
+  const seeds: unknown[] = [];
+  if (examples !== null) {
+    for (const verdict of ['good', 'bad']) {
+      const dir = path.join(RUNTIME, 'test', examples, verdict);
+      for (const name of fs.readdirSync(dir)) {
+        try {
+          seeds.push(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')));
+        } catch {
+          // invalid-json.json: the JSON parser's case, not the schema's
+        }
+      }
+    }
+  }
+  const next = random(42);
+  for (let i = 0; i < 20; i++) seeds.push(sample(table, table[0], next));
+
+  test('the examples and the sampled documents', () => {
+    let valid = 0;
+    for (const doc of seeds) if (same(doc)) valid++;
+    // The sampler must mostly hit valid documents, else the mutations below test little.
+    expect(valid).toBeGreaterThan(seeds.length / 2);
+  });
+
+  test('every one-value mutation of them', () => {
+    let n = 0;
+    let invalid = 0;
+    for (const seed of seeds) {
+      for (const at of paths(seed)) {
+        for (const doc of mutations(seed, at)) {
+          n++;
+          if (!same(doc)) invalid++;
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(100);
+    expect(invalid).toBeGreaterThan(n / 10);
+  });
+});
+
+test('a oneOf with two passing branches fails as in ajv, and names them', () => {
+  const v = tableValidator([{ oneOf: [{ type: 'integer' }, { type: 'number' }] }]);
+  expect(v(1)).toBe(false);
+  expect(v.errors).toEqual([
+    { instancePath: '', keyword: 'oneOf', message: 'must match exactly one schema in oneOf', params: { passingSchemas: [0, 1] } },
+  ]);
+  expect(v(1.5)).toBe(true);
+});
