@@ -31,6 +31,14 @@ export function writeProc(dir: string, pid: number): void {
 
 /** mkdir -p, returning the directories it created (outermost first) so a failure can undo them. */
 export function mkdirTracked(dir: string): string[] {
+  // The usual case first: the parent exists (one mkdir, no stat of each level).
+  try {
+    fs.mkdirSync(dir, { mode: 0o755 });
+    return [dir];
+  } catch (err) {
+    if (errCode(err) === 'EEXIST') return [];
+    if (errCode(err) !== 'ENOENT') throw new CgroupError(`cannot create cgroup ${dir}: ${(err as Error).message}`, { cause: err });
+  }
   const created: string[] = [];
   const missing: string[] = [];
   let cur = dir;

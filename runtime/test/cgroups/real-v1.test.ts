@@ -4,6 +4,7 @@ import {
   cgroupFeatures, containerDeviceRules, createCgroupManager, detectLayout, eventLine, eventsJson, openCgroupManager, resourcesFromOci, watchOom,
   CgroupLayout, CgroupManager, Resources,
 } from '../../src/cgroups';
+import { removeContainerCgroup } from '../../src/cgroups/cleanup';
 import { exited, gatedShell, leftovers, printed, procCgroups, procState, read, removeParent, testParent } from './real-helpers';
 
 /*
@@ -225,4 +226,34 @@ test('update raises the memory limit of a running cgroup; checkBeforeUpdate refu
   await u.killAll('SIGKILL');
   await u.destroy();
   expect(u.exists()).toBe(false);
+});
+
+test("delete's cgroup removal: empty cgroups by rmdir alone; a process left in them is killed first, child cgroups go bottom-up", async () => {
+  if (reason !== undefined || layout === undefined) return;
+  const empty = manager('rm-empty');
+  empty.create();
+  await removeContainerCgroup(empty.paths());
+  for (const dir of Object.values(empty.paths())) expect(fs.existsSync(dir)).toBe(false);
+  await removeContainerCgroup(empty.paths()); // already gone: no error
+
+  const busy = manager('rm-busy');
+  busy.create();
+  const paths = busy.paths();
+  const sh = gatedShell('echo ready; exec sleep 1000');
+  children.push(sh);
+  busy.apply(sh.pid);
+  sh.go();
+  await new Promise<void>((resolve) => sh.child.stdout?.on('data', () => sh.output().includes('ready') && resolve()));
+  // a child cgroup in one hierarchy, as a container's own cgroup manager might make
+  fs.mkdirSync(path.join(paths.memory as string, 'inner'));
+  await removeContainerCgroup(JSON.parse(JSON.stringify(paths)) as Record<string, string>);
+  expect(await exited(sh.child)).toEqual({ code: null, signal: 'SIGKILL' });
+  for (const dir of Object.values(paths)) expect(fs.existsSync(dir)).toBe(false);
+
+  const nested = manager('rm-nested');
+  nested.create();
+  fs.mkdirSync(path.join(nested.paths().pids as string, 'a'));
+  fs.mkdirSync(path.join(nested.paths().pids as string, 'a', 'b'));
+  await removeContainerCgroup(nested.paths());
+  for (const dir of Object.values(nested.paths())) expect(fs.existsSync(dir)).toBe(false);
 });
