@@ -6,13 +6,19 @@ import { allPids, mkdirTracked, removeCgroupTree, removeCreated, signalPid, wait
 import type { CgroupManager, FreezerState } from '../manager';
 import type { Resources } from '../resources';
 import type { CgroupStats } from '../stats';
-import { enableControllers } from '../v2/create';
-import { setHugetlbV2, setUnified } from '../v2/set';
-import { statsV2 } from '../v2/stats';
 import {
   ensureCpusetInherited, setBlkio, setCpu, setCpuset, setDevices, setHugetlb, setMemory, setNetCls, setNetPrio, setPids, setRdma, wants,
 } from './set';
-import { statsV1 } from './stats';
+
+/* eslint-disable @typescript-eslint/no-require-imports --
+ * Loaded when used: a container with no cgroup2 limits (the usual one, on a hybrid host too)
+ * needs none of the cgroup2 code at create, and create never reads stats; `berth run` runs the
+ * runtime in-process and pays for every module it loads (7 fewer here). */
+const v2Create = (): typeof import('../v2/create') => require('../v2/create') as typeof import('../v2/create');
+const v2Set = (): typeof import('../v2/set') => require('../v2/set') as typeof import('../v2/set');
+const v2Stats = (): typeof import('../v2/stats') => require('../v2/stats') as typeof import('../v2/stats');
+const v1Stats = (): typeof import('./stats') => require('./stats') as typeof import('./stats');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface V1Options {
   /** Controller name to its directory for this container ("name=systemd" included). */
@@ -101,17 +107,20 @@ export class V1Manager implements CgroupManager {
       seen.add(c);
       setter(dir, r);
     }
-    if (this.unified !== undefined) {
-      const needs = [...(hugetlbOnUnified && r.hugepageLimits.length > 0 ? ['hugetlb'] : []), ...Object.keys(r.unified ?? {}).map((k) => k.split('.')[0] as string).filter((c) => c !== 'cgroup')];
-      if (needs.length > 0) enableControllers(this.unified.root, this.unified.dir, [...new Set(needs)]);
-      if (hugetlbOnUnified) setHugetlbV2(this.unified.dir, r);
+    const hugetlbV2 = hugetlbOnUnified && r.hugepageLimits.length > 0;
+    const unifiedKeys = Object.keys(r.unified ?? {});
+    if (this.unified !== undefined && (hugetlbV2 || unifiedKeys.length > 0)) {
+      const needs = [...(hugetlbV2 ? ['hugetlb'] : []), ...unifiedKeys.map((k) => k.split('.')[0] as string).filter((c) => c !== 'cgroup')];
+      if (needs.length > 0) v2Create().enableControllers(this.unified.root, this.unified.dir, [...new Set(needs)]);
+      const { setHugetlbV2, setUnified } = v2Set();
+      if (hugetlbV2) setHugetlbV2(this.unified.dir, r);
       setUnified(this.unified.dir, r.unified, unifiedCtl);
     }
   }
 
   stats(): CgroupStats {
-    const st = statsV1(this.dirs);
-    if (this.unified !== undefined && !this.dirs.has('hugetlb')) st.hugetlb = statsV2(this.unified.dir).hugetlb;
+    const st = v1Stats().statsV1(this.dirs);
+    if (this.unified !== undefined && !this.dirs.has('hugetlb')) st.hugetlb = v2Stats().statsV2(this.unified.dir).hugetlb;
     return st;
   }
 
