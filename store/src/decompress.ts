@@ -6,8 +6,10 @@
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { types } from 'node:util';
+import { constants, createGunzip } from 'node:zlib';
 import { LayerError } from './errors';
+import { inflated } from './reusable-buffers';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -17,21 +19,31 @@ export function sniffCompression(head: Uint8Array): Compression {
   return 'none';
 }
 
-/** Gives back the stream's bytes with its first chunk looked at (without losing it). */
+/**
+ * Gives back the stream's bytes with its first four looked at (without
+ * losing them). A chunk may be valid only until the next is read (a
+ * transient source), so the chunks before the one that completes the head
+ * are copied: a few bytes, and only when a source starts with tiny chunks.
+ * The rest is handed on as it comes, uncopied (a copy of 1 MiB is 256 page
+ * faults of fresh memory here).
+ */
 async function peekFirst(source: AsyncIterable<Uint8Array>): Promise<{ head: Buffer; rest: AsyncGenerator<Buffer> }> {
   const it = source[Symbol.asyncIterator]();
-  const chunks: Buffer[] = [];
+  const start: Buffer[] = [];
   let got = 0;
   while (got < 4) {
+    // the chunk in hand is too short: keep a copy before the source may reuse its memory
+    if (start.length > 0) start[start.length - 1] = Buffer.from(start[start.length - 1]);
     const { value, done } = await it.next();
     if (done) break;
-    const buf = Buffer.from(value);
-    chunks.push(buf);
-    got += buf.length;
+    const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    start.push(view);
+    got += view.length;
   }
-  const head = Buffer.concat(chunks);
+  const last = start.length > 0 ? start[start.length - 1] : undefined;
+  const head = Buffer.concat([...start.slice(0, -1), ...(last ? [last.subarray(0, 4)] : [])]).subarray(0, 4);
   async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
+    for (const chunk of start) if (chunk.length > 0) yield chunk;
     for (;;) {
       const { value, done } = await it.next();
       if (done) return;
@@ -54,7 +66,9 @@ async function* copies(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
  * The uncompressed bytes of a layer blob, and which compression it had. A
  * transient source (chunks reused once the next is asked for) is fed to
  * gunzip one chunk at a time, the next only once zlib has consumed the last;
- * the other paths keep chunks, so they get copies.
+ * the other paths keep chunks, so they get copies. Gunzip's chunks are
+ * themselves reused: each is valid until the chunk after it has been asked
+ * for, unless the caller holds it (`inflated.hold`, see reusable-buffers.ts).
  */
 export async function decompress(
   source: AsyncIterable<Uint8Array>,
@@ -68,7 +82,126 @@ export async function decompress(
   return { compression, data: gunzip(rest, layer) };
 }
 
-async function* gunzip(input: AsyncIterable<Buffer>, layer: string): AsyncGenerator<Buffer> {
+/**
+ * The gunzip for this Node: zlib's own handle driven synchronously into
+ * reused buffers when it has the internals this needs (Node 20 does), the
+ * stream otherwise.
+ */
+function gunzip(input: AsyncIterable<Buffer>, layer: string): AsyncGenerator<Buffer> {
+  const engine = openInflater();
+  return engine ? gunzipInPlace(engine, input, layer) : gunzipStream(input, layer);
+}
+
+/** What `zlib.gunzipSync` does inside: the handle's synchronous write, with the output memory ours. */
+export interface Engine {
+  /** Inflates from input[inOff, inOff + inLen) into out[outOff, end); returns [output bytes left free, input bytes left]. */
+  write(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number): readonly [number, number];
+  /** The error zlib reported (corrupt data), once it has. */
+  failure(): Error | null;
+  close(): void;
+}
+
+interface ZlibInternals {
+  _handle?: { writeSync?: unknown };
+  _writeState?: unknown;
+}
+
+/** The handle of a fresh Gunzip, if this Node's zlib has the internals used here. */
+export function openInflater(): Engine | undefined {
+  const stream = createGunzip();
+  const internals = stream as unknown as ZlibInternals;
+  const handle = internals._handle;
+  const state = internals._writeState;
+  // isUint32Array, not instanceof: zlib's array comes from Node's own realm (not jest's, say)
+  if (typeof handle?.writeSync !== 'function' || !types.isUint32Array(state) || state.length < 2) {
+    stream.destroy();
+    return undefined;
+  }
+  const writeSync = handle.writeSync as (flush: number, ...args: [Buffer, number, number, Buffer, number, number]) => void;
+  // zlib reports corrupt data by destroying the stream (its 'error' event comes later, and is expected)
+  stream.on('error', () => undefined);
+  return {
+    write(flush, input, inOff, inLen, out, outOff) {
+      writeSync.call(handle, flush, input, inOff, inLen, out, outOff, out.length - outOff);
+      return [state[0], state[1]];
+    },
+    failure: () => (stream.destroyed ? (stream.errored ?? new Error('zlib stopped')) : null),
+    close: () => stream.destroy(),
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Gunzip without fresh memory: output goes into buffers from `inflated`,
+ * handed out whole (1 MiB, so tar headers never straddle two chunks) except
+ * the last. A chunk's buffer is reused once the caller has asked for the
+ * chunk after next (the tar reader keeps at most the latest chunk's tail
+ * across a read) and no file write holds it (FileWrites takes a hold); an
+ * input chunk is consumed completely before the next is asked for, so the
+ * input may be transient. Like the stream, output stops where zlib stops
+ * taking input (the end of the last gzip member, then zeros or garbage).
+ */
+export async function* gunzipInPlace(engine: Engine, input: AsyncIterable<Buffer>, layer: string): AsyncGenerator<Buffer> {
+  let out: Buffer | undefined = inflated.take();
+  let outOff = 0;
+  /** Handed to the caller and not yet free for reuse: the last two chunks' buffers. */
+  const handed: Buffer[] = [];
+  let ended = false;
+  const corrupt = (err: Error): LayerError => new LayerError(`${layer}: gzip data is corrupt: ${err.message}`, undefined, { cause: err });
+
+  /** Inflates one input chunk (or the finish); returns the full buffers, for the caller to yield. */
+  function run(flush: number, chunk: Buffer): Buffer[] {
+    const full: Buffer[] = [];
+    let inOff = 0;
+    let inLen = chunk.length;
+    for (;;) {
+      out ??= inflated.take();
+      const [outLeft, inLeft] = engine.write(flush, chunk, inOff, inLen, out, outOff);
+      const failed = engine.failure();
+      if (failed) throw corrupt(failed);
+      inOff += inLen - inLeft;
+      inLen = inLeft;
+      outOff = out.length - outLeft;
+      if (outLeft === 0) {
+        full.push(out);
+        out = undefined;
+        outOff = 0;
+        continue;
+      }
+      if (inLeft > 0) ended = true; // the last member is done and what follows is not another
+      return full;
+    }
+  }
+
+  function* hand(chunks: Buffer[]): Generator<Buffer> {
+    for (const chunk of chunks) {
+      handed.push(chunk);
+      yield chunk;
+      // the caller asked for the next one: the chunk before this one is no longer read from
+      if (handed.length > 1) inflated.release(handed.shift()!);
+    }
+  }
+
+  try {
+    for await (const chunk of input) {
+      yield* hand(run(constants.Z_NO_FLUSH, chunk));
+      if (ended) break;
+    }
+    if (!ended) yield* hand(run(constants.Z_FINISH, EMPTY));
+    if (outOff > 0 && out) {
+      const last = out;
+      out = undefined;
+      yield* hand([last.subarray(0, outOff)]);
+    }
+  } finally {
+    engine.close();
+    if (out) inflated.release(out);
+    for (const chunk of handed.splice(0)) inflated.release(chunk);
+  }
+}
+
+export async function* gunzipStream(input: AsyncIterable<Buffer>, layer: string): AsyncGenerator<Buffer> {
   const inflate = createGunzip({ chunkSize: 1 << 17 });
   let inputFailed: { err: unknown } | undefined;
   // A write's callback runs once zlib has consumed its chunk (or failed: its error then comes out below).

@@ -7,12 +7,14 @@
  * into the page cache runs on another core. At most `maxBytes` are in
  * flight, so a fast source cannot queue the whole layer in memory.
  *
- * The caller must not change a chunk after handing it over (the tar reader's
- * chunks are never reused). The first error is kept and thrown by the next
+ * The caller must not change a chunk after handing it over; a chunk of the
+ * gunzip's reused buffers is held (`inflated.hold`) until its write is done,
+ * so the gunzip does not inflate into it meanwhile. The first error is kept and thrown by the next
  * call, and by `drain`; `settle` waits for everything and closes every
  * descriptor whatever happened, for the error path.
  */
 import { close, closeSync, write } from 'node:fs';
+import { inflated } from './reusable-buffers';
 
 /** Writes this big or bigger go to the thread pool; smaller ones cost less as one synchronous call. */
 export const ASYNC_WRITE_MIN = 64 << 10;
@@ -65,12 +67,15 @@ export class FileWrites {
     const length = chunk.length - offset;
     file.inFlight++;
     this.bytes += length;
+    inflated.hold(chunk);
     write(fd, chunk, offset, length, position, (err, written) => {
       this.bytes -= length;
       file.inFlight--;
       if (err) this.fail(err);
       // a short write (a full disk reports ENOSPC on the retry): write the rest
       else if (written < length) this.issue(fd, file, chunk, offset + written, position + written);
+      // after the retry took its own hold
+      inflated.release(chunk);
       if (file.inFlight === 0) file.onIdle?.();
       if (this.roomWaiter && (this.bytes <= this.maxBytes || this.failure)) {
         const wake = this.roomWaiter;
