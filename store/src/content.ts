@@ -21,6 +21,7 @@ import {
 import { TEMP_PREFIX, fsyncDir, tempName } from './atomic';
 import { ChunkReader, type TransientChunks } from './chunk-reader';
 import { NotFoundError } from './errors';
+import { IngestFile, STORED, type BlobIngest } from './ingest-file';
 import { StoreLayout } from './layout';
 
 export interface IngestExpectation {
@@ -87,6 +88,16 @@ export class ContentStore {
     }
     await this.commit(result.tmp, digest);
     return { digest, size: result.size };
+  }
+
+  /**
+   * A blob written chunk by chunk, each chunk's memory free for reuse once
+   * its write settles (IngestFile); verified at commit as by `ingest`. When
+   * the blob is stored already, writes are dropped.
+   */
+  async ingestWriter(expected: IngestExpectation): Promise<BlobIngest> {
+    if (await this.has(validateDigest(expected.digest))) return STORED;
+    return IngestFile.open(this.path(expected.digest), expected);
   }
 
   /** Stores a stream whose digest is not known yet (a freshly made layer) and returns it. */

@@ -1,7 +1,7 @@
 /**
  * Several snapshots made durable by one sync: each layer is unpacked into a
  * temp dir (its parent may be one still pending in the same batch, so an
- * image's layers unpack one after another without waiting on the disk), and
+ * image's layers unpack side by side without waiting on the disk), and
  * `commit` syncs the filesystem once, then renames them into place base
  * first and syncs the snapshots directory. Crash semantics as for one
  * snapshot: nothing has its final name before its data is on disk; a crash
@@ -12,15 +12,23 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { fsyncDir } from './atomic';
+import { fsyncDir, tempName } from './atomic';
 import { NotFoundError } from './errors';
 import type { HeldLock } from './lock';
 import type { LayerSource, PendingSnapshot, SnapshotInfo, Snapshots } from './snapshots';
 import { syncTrees } from './sync';
 import type { UnpackResult } from './unpack';
 
+interface Pending {
+  readonly tmp: string;
+  readonly parent: string | null;
+  readonly lock: HeldLock;
+  /** Settles when the layer is unpacked into `tmp` (or failed: `tmp` is gone then). */
+  readonly done: Promise<PendingSnapshot>;
+}
+
 export class SnapshotBatch {
-  private readonly pending = new Map<string, PendingSnapshot & { lock: HeldLock }>();
+  private readonly pending = new Map<string, Pending>();
   private readonly locks: HeldLock[] = [];
 
   constructor(private readonly snapshots: Snapshots) {}
@@ -30,50 +38,66 @@ export class SnapshotBatch {
    * parent must exist or be pending in this batch.
    */
   async ensure(source: LayerSource): Promise<{ info: SnapshotInfo; unpacked: UnpackResult | undefined }> {
+    return (await this.begin(source)).done;
+  }
+
+  /**
+   * Starts unpacking the layer unless its snapshot exists (or is pending
+   * here) and returns once its unpack lock is held: call it base first, as
+   * every unpack takes its locks, and the layers then unpack side by side
+   * (a child's directories that only its parents list take their attributes
+   * at the end of its unpack, once the parents are complete). The parent
+   * must exist or be pending in this batch. `done` settles when the layer is
+   * unpacked (`unpacked` undefined when it was there already).
+   */
+  async begin(source: LayerSource): Promise<{ done: Promise<{ info: SnapshotInfo; unpacked: UnpackResult | undefined }> }> {
     const mine = this.pending.get(source.chainId);
-    if (mine) return { info: mine.info, unpacked: undefined };
+    if (mine) return { done: mine.done.then((p) => ({ info: p.info, unpacked: undefined })) };
     const existing = await this.snapshots.existing(source.chainId);
-    if (existing) return { info: existing, unpacked: undefined };
+    if (existing) return { done: Promise.resolve({ info: existing, unpacked: undefined }) };
     if (source.parent !== null && !this.pending.has(source.parent) && !(await this.snapshots.has(source.parent))) {
       throw new NotFoundError(`snapshot ${source.chainId}: parent snapshot ${source.parent} is missing (unpack the parent first)`);
     }
     this.snapshots.checkChain(source);
     const lock = await this.snapshots.lockUnpack(source.chainId);
-    let pending: PendingSnapshot;
     try {
       // whoever held the lock before us may have unpacked it
       const done = await this.snapshots.existing(source.chainId);
       if (done) {
         await lock.release();
-        return { info: done, unpacked: undefined };
+        return { done: Promise.resolve({ info: done, unpacked: undefined }) };
       }
-      pending = await this.snapshots.unpackToTemp(source, await this.lowers(source.parent));
     } catch (err) {
       await lock.release();
       throw err;
     }
     this.locks.push(lock);
-    this.pending.set(source.chainId, { ...pending, lock });
-    return { info: pending.info, unpacked: pending.result };
+    const tmp = tempName(this.snapshots.layout.snapshots);
+    const parent = source.parent;
+    const unpacking = this.snapshots.unpackToTemp(source, () => this.lowers(parent), tmp);
+    unpacking.catch(() => undefined); // the caller awaits `done`; commit and abort settle it
+    this.pending.set(source.chainId, { tmp, parent, lock, done: unpacking });
+    return { done: unpacking.then((p) => ({ info: p.info, unpacked: p.result })) };
   }
 
-  /** The parent's fs directory and its ancestors', top first, pending ones at their temp paths. */
+  /** The parent's fs directory and its ancestors', top first, pending ones at their temp paths once unpacked. */
   private async lowers(parent: string | null): Promise<string[]> {
     const out: string[] = [];
     let next = parent;
     while (next !== null) {
       const p = this.pending.get(next);
       if (!p) return [...out, ...(await this.snapshots.ancestry(next)).map((c) => this.snapshots.fsPath(c))];
+      await p.done;
       out.push(path.join(p.tmp, 'fs'));
-      next = p.info.parent;
+      next = p.parent;
     }
     return out;
   }
 
   /** One sync for every pending snapshot, then their renames (in unpack order: base first). */
   async commit(): Promise<void> {
-    const pending = [...this.pending.values()];
-    if (pending.length === 0) return;
+    if (this.pending.size === 0) return;
+    const pending = await Promise.all([...this.pending.values()].map((p) => p.done));
     await syncTrees(pending.map((p) => p.tmp));
     for (const p of pending) {
       await this.snapshots.publish(p);
@@ -84,8 +108,9 @@ export class SnapshotBatch {
     await this.releaseLocks();
   }
 
-  /** Discards what is still pending and releases the locks (a no-op after commit). */
+  /** Waits for the unpacks under way, discards what is still pending and releases the locks (a no-op after commit). */
   async abort(): Promise<void> {
+    await Promise.allSettled([...this.pending.values()].map((p) => p.done));
     for (const p of this.pending.values()) await fs.rm(p.tmp, { recursive: true, force: true });
     this.pending.clear();
     await this.releaseLocks();

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { digestOf, isDigest, parseDigest, validateDigest, type Digest } from '@berth/spec';
-import { TEMP_PREFIX, tempName, writeFileAtomic } from './atomic';
+import { TEMP_PREFIX, tempName } from './atomic';
 import { NotFoundError, StoreError } from './errors';
 import { StoreLayout } from './layout';
 import { acquireLock, type HeldLock } from './lock';
@@ -50,8 +50,25 @@ export interface LayerSource {
   /** Names the layer in errors and in the snapshot's metadata (its blob digest). */
   readonly layer: string;
   /** Opens the (compressed or not) layer blob. */
-  open(): Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }>;
+  open(): Promise<LayerStream>;
+  /**
+   * After an unpack from `open()` failed with `err`: whether to unpack again
+   * from a fresh `open()` (a download streamed into the unpack restarted, so
+   * the next open reads the stored blob).
+   */
+  reopen?(err: unknown): boolean;
 }
+
+/** A layer's bytes as `LayerSource.open` gives them. */
+export type LayerStream = AsyncIterable<Uint8Array> & {
+  /** Stops reading early (closes the file, lets a download go on without the unpack). */
+  destroy?: () => void;
+  /**
+   * For bytes still arriving (a download): settles once they are all known
+   * good (the blob verified and stored); the unpack is kept only if it resolves.
+   */
+  verified?: Promise<void>;
+};
 
 /**
  * The directory name of a snapshot: the hex of its chain ID, prefixed by the
@@ -166,15 +183,38 @@ export class Snapshots {
     return acquireLock(path.join(locks, `unpack-${snapshotDirName(chainId)}.lock`), { timeoutMs: UNPACK_LOCK_TIMEOUT_MS });
   }
 
-  /** Unpacks a layer into a new temp dir (with its meta.json), not synced and not renamed. */
-  async unpackToTemp(source: LayerSource, lowers: readonly string[]): Promise<PendingSnapshot> {
-    const tmp = tempName(this.layout.snapshots);
-    let stream: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  /**
+   * Unpacks a layer into a new temp dir (with its meta.json), not synced and
+   * not renamed. `lowers` (the parents' fs dirs, top first) may be a function
+   * that waits for parents still being unpacked: it is called at the end.
+   */
+  async unpackToTemp(
+    source: LayerSource,
+    lowers: readonly string[] | (() => Promise<readonly string[]>),
+    tmp = tempName(this.layout.snapshots),
+  ): Promise<PendingSnapshot> {
+    for (;;) {
+      try {
+        return await this.unpackOnce(source, lowers, tmp);
+      } catch (err) {
+        if (!source.reopen?.(err)) throw err;
+      }
+    }
+  }
+
+  private async unpackOnce(
+    source: LayerSource,
+    lowers: readonly string[] | (() => Promise<readonly string[]>),
+    tmp: string,
+  ): Promise<PendingSnapshot> {
+    let stream: LayerStream | undefined;
     try {
       await fs.mkdir(path.join(tmp, 'fs'), { recursive: true, mode: 0o755 });
       await fs.chmod(path.join(tmp, 'fs'), 0o755);
       stream = await source.open();
       const result = await unpackLayer(stream, path.join(tmp, 'fs'), { layer: source.layer, diffId: source.diffId, lowers });
+      // bytes unpacked as they downloaded count only once the blob checked out
+      await stream.verified;
       const info: SnapshotInfo = {
         chainId: source.chainId,
         diffId: source.diffId,
@@ -184,7 +224,8 @@ export class Snapshots {
         created: new Date().toISOString(),
         link: shortLinkName(source.chainId),
       };
-      await writeFileAtomic(path.join(tmp, 'meta.json'), `${JSON.stringify(info, null, 2)}\n`);
+      // no fsync of its own: the batch's syncfs makes the whole snapshot durable before its rename
+      await fs.writeFile(path.join(tmp, 'meta.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o644, flag: 'wx' });
       return { tmp, info, result };
     } catch (err) {
       await fs.rm(tmp, { recursive: true, force: true });

@@ -50,9 +50,10 @@ export interface UnpackOptions {
    * The parent snapshots' directories, top first. A directory this layer
    * needs but does not list (`a/b/file` without `a/b/`) takes the attributes
    * it has below, because in overlay the upper layer's copy of a directory
-   * is the one the container sees.
+   * is the one the container sees. Looked up once the layer's own entries
+   * are all in, so a function may wait for parents still being unpacked.
    */
-  readonly lowers?: readonly string[];
+  readonly lowers?: readonly string[] | (() => Promise<readonly string[]>);
 }
 
 export interface UnpackResult {
@@ -93,6 +94,9 @@ function entryParts(name: string, layer: string, shown = name): string[] {
 class Unpacker {
   private readonly tree = new Map<string, Kind>();
   private readonly dirs = new Map<string, DirMeta>();
+  /** Directories this layer implies but does not list: their attributes come from below, at finish. */
+  private readonly implied = new Set<string>();
+  private lowers: readonly string[] = [];
   contentSize = 0;
   private readonly writes = new FileWrites();
   /** Who owns what this process creates here; `sure` when that holds for every directory below root. */
@@ -101,7 +105,6 @@ class Unpacker {
   constructor(
     private readonly root: string,
     private readonly layer: string,
-    private readonly lowers: readonly string[],
   ) {
     const uid = process.geteuid?.() ?? -1;
     const gid = process.getegid?.() ?? -1;
@@ -148,10 +151,9 @@ class Unpacker {
       if (kind !== undefined) throw new LayerError(`${this.layer}: entry "${entry}": parent "${rel}" is not a directory`, entry);
       mkdirSync(this.abs(rel), 0o755);
       this.tree.set(rel, 'dir');
-      const below = this.lowers.length > 0 ? await this.lowerDir(rel) : undefined;
-      // 0755 whatever the umask; from below when a lower layer has it
-      if (below) this.dirs.set(rel, below);
-      else chmodSync(this.abs(rel), 0o755);
+      // 0755 whatever the umask; from below at finish when a lower layer has it
+      chmodSync(this.abs(rel), 0o755);
+      this.implied.add(rel);
     }
     return rel;
   }
@@ -166,6 +168,7 @@ class Unpacker {
       const prefix = `${rel}/`;
       for (const key of [...this.tree.keys()]) if (key.startsWith(prefix)) this.tree.delete(key);
       for (const key of [...this.dirs.keys()]) if (key === rel || key.startsWith(prefix)) this.dirs.delete(key);
+      for (const key of [...this.implied]) if (key === rel || key.startsWith(prefix)) this.implied.delete(key);
     }
   }
 
@@ -201,6 +204,7 @@ class Unpacker {
       case 'dir': {
         if (!this.tree.has(rel)) mkdirSync(target, 0o700);
         this.tree.set(rel, 'dir');
+        this.implied.delete(rel);
         this.dirs.set(rel, { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime });
         this.xattrs(target, h);
         return;
@@ -312,9 +316,20 @@ class Unpacker {
     await this.writes.settle();
   }
 
-  /** Directory modes, owners and mtimes last, deepest first, so creating children does not undo them. */
-  async finish(): Promise<void> {
+  /**
+   * Directory modes, owners and mtimes last, deepest first, so creating
+   * children does not undo them; implied directories take theirs from
+   * `lowers` (complete by now).
+   */
+  async finish(lowers: UnpackOptions['lowers']): Promise<void> {
     await this.writes.drain();
+    if (this.implied.size > 0 && lowers !== undefined) {
+      this.lowers = typeof lowers === 'function' ? await lowers() : lowers;
+      for (const rel of this.implied) {
+        const below = this.lowers.length > 0 ? await this.lowerDir(rel) : undefined;
+        if (below) this.dirs.set(rel, below);
+      }
+    }
     const dirs = [...this.dirs.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
     for (const [rel, meta] of dirs) {
       const target = this.abs(rel);
@@ -345,7 +360,7 @@ export async function unpackLayer(
       yield chunk;
     }
   }
-  const unpacker = new Unpacker(dest, layer, options.lowers ?? []);
+  const unpacker = new Unpacker(dest, layer);
   let entries = 0;
   try {
     for await (const { header, body } of readTar(hashed(), layer)) {
@@ -360,7 +375,7 @@ export async function unpackLayer(
     // stops a decompressor (zstd child, gunzip) that an error left mid-stream
     await data.return(undefined);
   }
-  await unpacker.finish();
+  await unpacker.finish(options.lowers);
   const diffId = digester.digest();
   if (expected !== undefined && diffId !== expected) throw new DigestMismatchError(expected, diffId, `layer ${layer} (diff ID)`);
   return { diffId, tarSize: digester.size, compression, entries, contentSize: unpacker.contentSize };

@@ -7,6 +7,7 @@ import { pullImage, type ImageManifest, type ProgressEvent, type PulledImage, ty
 import type { ImageReference } from '@berth/spec';
 import type { Store } from '@berth/store';
 import { BlobArrivals } from './arrivals';
+import { LayerFeeds } from './layer-feed';
 import { addIndexRepoDigest, registerImage, unpackLayers } from './register';
 import { StoreContent } from './store-content';
 
@@ -45,7 +46,10 @@ export async function pullIntoStore(
 ): Promise<PullResult> {
   const before = await store.images.get(ref.toString());
   return store.withLease(async (lease) => {
-    const sink = new StoreContent(store, (d) => lease.protect(d));
+    // Layers unpack as they download, side by side (each from its download's feed, or the stored blob).
+    const feeds = new LayerFeeds();
+    const arrivals = new BlobArrivals();
+    const sink = new StoreContent(store, (d) => lease.protect(d), feeds);
     const listener = options.listener;
     // The first blob the pull announces is the image config, which Docker does not show as a layer.
     let config: string | undefined;
@@ -64,15 +68,20 @@ export async function pullIntoStore(
       if (status === 'downloaded') listener.layer(e.digest, 'verifying', e.done, e.total);
       if (status) listener.layer(e.digest, status, e.done, e.total);
     };
-    // Layers unpack as they arrive (layer n once it and its parent are in), while later ones download.
-    const arrivals = new BlobArrivals();
     let unpacking: Promise<void> | undefined;
     const onManifest = (m: ImageManifest): void => {
+      for (const l of m.layers) feeds.want(l.digest);
       unpacking = unpackLayers(store, lease, m, {
         ready: (d) => arrivals.wait(d),
+        open: (d) => feeds.take(d, () => arrivals.wait(d)),
+        skip: (d) => feeds.drop(d),
         onLayerUnpacked: (layer, size) => listener?.layer(layer, 'complete', size, size),
       });
-      unpacking.catch(() => {}); // awaited below; a failure stops nothing already in flight
+      // once the unpack is over (or failed), no download waits for it
+      unpacking.then(
+        () => feeds.close(),
+        () => feeds.close(),
+      ); // awaited below; a failure stops nothing already in flight
     };
     let pulled: PulledImage;
     try {

@@ -6,7 +6,10 @@
  */
 import { isIndexMediaType, selectPlatform, type Descriptor, type ImageIndex } from '@berth/registry-client';
 import { validateDigest, type ImageReference } from '@berth/spec';
-import { StoreError, chainIds, type ImageEntry, type Lease, type Store } from '@berth/store';
+import { StoreError, chainIds, type ImageEntry, type LayerSource, type Lease, type Store } from '@berth/store';
+import { LayerFeedRestarted } from './layer-feed';
+
+type LayerStream = Awaited<ReturnType<LayerSource['open']>>;
 
 /** The platform manifest to store for a descriptor: itself, or the host's entry of an index. */
 export async function platformManifest(store: Store, desc: Descriptor, name: string, platform?: string): Promise<Descriptor> {
@@ -31,15 +34,24 @@ export async function registerImage(
 }
 
 /**
- * Unpacks an image's layers into snapshots, base first, each once. `ready`
- * resolves when a blob is in the content store (a pull still downloading the
- * later layers); by default every blob is there already.
+ * Unpacks an image's layers into snapshots, each once, side by side (locks
+ * taken base first; see SnapshotBatch.begin), all made durable by one sync
+ * before any is named. `ready` resolves when a blob is in the content store
+ * (a pull still downloading the later layers); by default every blob is
+ * there already. `open` gives a layer's bytes another way (as they
+ * download), `skip` says a layer will not be read (its snapshot exists).
+ * `onLayerUnpacked` is told of the layers in order, base first.
  */
 export async function unpackLayers(
   store: Store,
   lease: Lease,
   manifest: { config: { digest: string }; layers: readonly { digest: string; size: number }[] },
-  options: { ready?: (digest: string) => Promise<void>; onLayerUnpacked?: (layerDigest: string, size: number) => void } = {},
+  options: {
+    ready?: (digest: string) => Promise<void>;
+    open?: (digest: string) => Promise<LayerStream | undefined>;
+    skip?: (digest: string) => void;
+    onLayerUnpacked?: (layerDigest: string, size: number) => void;
+  } = {},
 ): Promise<void> {
   const ready = options.ready ?? (async () => {});
   await ready(manifest.config.digest);
@@ -55,16 +67,33 @@ export async function unpackLayers(
   await lease.protect(...chain);
   // One sync for the image's new snapshots, before any of them gets its name (see SnapshotBatch).
   const batch = store.snapshots.batch();
+  const started: { layer: { digest: string; size: number }; done: Promise<{ unpacked: unknown }> }[] = [];
   try {
     for (const [i, layer] of manifest.layers.entries()) {
-      await ready(layer.digest);
-      const { unpacked } = await batch.ensure({
+      let opened = false;
+      const { done } = await batch.begin({
         chainId: chain[i],
         diffId: diffIds[i],
         parent: i === 0 ? null : chain[i - 1],
         layer: layer.digest,
-        open: () => store.content.openChunks(layer.digest),
+        open: async () => {
+          // the first open may take the download's feed; a reopen (it restarted) reads the stored blob
+          const streamed = opened ? undefined : await options.open?.(layer.digest);
+          opened = true;
+          if (streamed) return streamed;
+          await ready(layer.digest);
+          return store.content.openChunks(layer.digest);
+        },
+        reopen: (err) => err instanceof LayerFeedRestarted,
       });
+      // not unpacked here (its snapshot exists): its feed, if any, must not wait for a reader
+      done.then((r) => r.unpacked || options.skip?.(layer.digest), () => undefined); // awaited in order below
+      started.push({ layer, done });
+    }
+    for (const { layer, done } of started) {
+      const { unpacked } = await done;
+      // the blob is stored (so its download reported done) before the layer is shown complete
+      await ready(layer.digest);
       if (unpacked) options.onLayerUnpacked?.(layer.digest, layer.size);
     }
     await batch.commit();

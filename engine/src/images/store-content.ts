@@ -5,15 +5,20 @@
  * `<root>/blobs` with the store's verification (digest and size checked
  * before a blob gets its name).
  */
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BlobWriter, ContentStore as RegistryContent, Descriptor } from '@berth/registry-client';
 import type { Store } from '@berth/store';
+import { LayerFeedRestarted, type LayerFeed, type LayerFeeds } from './layer-feed';
+
+type BlobIngest = Awaited<ReturnType<Store['content']['ingestWriter']>>;
 
 export class StoreContent implements RegistryContent {
   constructor(
     private readonly store: Store,
     /** Called with each digest before it is written, so a lease can protect it from GC. */
     private readonly beforeWrite: (digest: string) => Promise<void> = async () => {},
+    /** Layers an unpack reads as they download (see LayerFeeds). */
+    private readonly feeds?: LayerFeeds,
   ) {}
 
   has(digest: string): Promise<boolean> {
@@ -22,7 +27,8 @@ export class StoreContent implements RegistryContent {
 
   async writer(desc: Descriptor): Promise<BlobWriter> {
     await this.beforeWrite(desc.digest);
-    return new IngestWriter(this.store, desc);
+    const ingest = await this.store.content.ingestWriter({ digest: desc.digest, size: desc.size });
+    return new IngestWriter(ingest, this.feeds?.open(desc.digest), this.feeds);
   }
 
   readBlob(digest: string): Promise<Buffer> {
@@ -54,79 +60,60 @@ export class StoreContent implements RegistryContent {
 }
 
 /**
- * Streams chunks into `store.content.ingest`, which verifies and renames at
- * the end. If another process stored the blob meanwhile, ingest returns at
- * once and later chunks are dropped.
+ * Writes chunks straight into the store's ingest file (`ingestWriter`: each
+ * hashed and written before `write` settles, so the registry client may read
+ * into pooled memory), and into the layer's feed when an unpack reads the
+ * layer as it downloads (a write then also waits for the unpack to be done
+ * with the chunk). Commit verifies size and digest before the rename.
  */
 class IngestWriter implements BlobWriter {
   /** The store's ingest checks size and digest before the rename: the registry client need not hash too. */
   readonly verifies = true;
-  private pass!: PassThrough;
-  private done!: Promise<unknown>;
-  private failure: Error | undefined;
-  /** Ingest has finished: the blob is stored (by us or by someone else). */
-  private settled = false;
-  private finished = false;
+  /** No reference to a chunk is kept once its write settles. */
+  readonly releasesChunks = true;
 
   constructor(
-    private readonly store: Store,
-    private readonly desc: Descriptor,
-  ) {
-    this.start();
-  }
-
-  private start(): void {
-    this.failure = undefined;
-    this.settled = false;
-    const pass = new PassThrough({ highWaterMark: 1 << 20 });
-    // Destroying it (truncate, abort) must not crash the process when ingest is not reading yet.
-    pass.on('error', () => {});
-    this.pass = pass;
-    this.done = this.store.content.ingest(pass, { digest: this.desc.digest, size: this.desc.size }).then(
-      () => {
-        if (this.pass === pass) this.settled = true;
-      },
-      (err: unknown) => {
-        if (this.pass === pass) this.failure = err as Error;
-        throw err;
-      },
-    );
-    this.done.catch(() => {}); // observed in commit; aborted ingests are expected to fail
-  }
+    private readonly ingest: BlobIngest,
+    private feed: LayerFeed | undefined,
+    private readonly feeds: LayerFeeds | undefined,
+  ) {}
 
   async write(chunk: Buffer): Promise<void> {
-    if (this.failure) throw this.failure;
-    if (this.settled || this.pass.write(chunk)) return;
-    const pass = this.pass;
-    let onDrain = (): void => {};
-    const drained = new Promise<void>((resolve) => {
-      onDrain = resolve;
-      pass.once('drain', onDrain);
-    });
+    const feed = this.feed;
+    if (!feed) return this.ingest.write(chunk);
+    const fed = feed.write(chunk);
     try {
-      await Promise.race([drained, this.done]);
+      await this.ingest.write(chunk);
+    } catch (err) {
+      feed.fail(err);
+      throw err;
     } finally {
-      pass.off('drain', onDrain); // no listener left behind, whichever won
+      await fed; // the unpack is done with the chunk's memory
     }
-    if (this.failure) throw this.failure;
   }
 
   async truncate(): Promise<void> {
-    this.pass.destroy(new Error('restarted'));
-    await this.done.catch(() => {});
-    this.start();
+    // what the unpack read is void; it unpacks the stored blob once it is in
+    this.feed?.fail(new LayerFeedRestarted(this.feed.digest));
+    this.feed = undefined;
+    await this.ingest.truncate();
   }
 
   async commit(): Promise<void> {
-    this.pass.end();
-    await this.done;
-    this.finished = true;
+    try {
+      await this.ingest.commit();
+    } catch (err) {
+      this.feed?.fail(err);
+      throw err;
+    }
+    this.feed?.end();
   }
 
   async abort(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    this.pass.destroy(new Error('aborted'));
-    await this.done.catch(() => {});
+    this.feed?.fail(new Error(`the download of ${this.feed.digest} failed`));
+    // the pull fails once its downloads in flight end: none of them may wait for an unpack
+    // that waits for this blob (the config, say)
+    this.feeds?.close();
+    await this.ingest.abort();
   }
 }

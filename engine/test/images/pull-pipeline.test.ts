@@ -133,3 +133,95 @@ it('fails the pull, leaving no image and no temp snapshot, when a later layer ca
   expect(snaps.filter((n) => n.startsWith('.'))).toEqual([]);
   expect(existsSync(path.join(root, 'blobs/sha256', top.digest.slice(7)))).toBe(false);
 }, 60_000);
+
+/**
+ * Serves the top layer's blob through `edit` and holds its last KiB back
+ * until the unpack has created `fs/file1` in a temp snapshot: only an unpack
+ * fed by the download itself gets there before the blob is complete.
+ */
+async function startTailHoldingProxy(
+  top: { digest: string },
+  edit: (body: Buffer) => Buffer,
+): Promise<{ host: string; held: Promise<string>; stop(): Promise<void> }> {
+  let heldResolve!: (how: string) => void;
+  const held = new Promise<string>((resolve) => {
+    heldResolve = resolve;
+  });
+  const unpackStarted = (): boolean => {
+    const dir = path.join(root, 'snapshots');
+    return existsSync(dir) && readdirSync(dir).some((n) => n.startsWith('.tmp-') && existsSync(path.join(dir, n, 'fs/file1')));
+  };
+  const proxy = await startProxy(registry.host, (req, res) => {
+    if (req.method !== 'GET' || !req.url?.endsWith(`/blobs/${top.digest}`)) return false;
+    const [host, port] = registry.host.split(':');
+    http.get({ host, port: Number(port), path: req.url, headers: req.headers }, (up) => {
+      const parts: Buffer[] = [];
+      up.on('data', (c: Buffer) => parts.push(c));
+      up.on('end', () => {
+        const body = edit(Buffer.concat(parts));
+        res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
+        res.write(body.subarray(0, body.length - 1024));
+        // A condition, polled: the unpack of what was sent so far shows up as a file in a temp snapshot.
+        const poll = setInterval(() => {
+          if (!unpackStarted()) return;
+          clearInterval(poll);
+          clearTimeout(giveUp);
+          heldResolve('unpacking');
+          res.end(body.subarray(body.length - 1024));
+        }, 5);
+        // A pull that unpacks only stored blobs never gets there: the timer turns that hang into a failure.
+        const giveUp = setTimeout(() => {
+          clearInterval(poll);
+          heldResolve('timeout');
+          res.end(body.subarray(body.length - 1024));
+        }, 20_000);
+      });
+    });
+    return true;
+  });
+  return { ...proxy, held };
+}
+
+it('unpacks a layer from its download as the bytes arrive', async () => {
+  const [, top] = image.manifest.layers;
+  const proxy = await startTailHoldingProxy(top, (b) => b);
+  const client = new RegistryClient({});
+  const store = new Store({ root });
+  try {
+    await pullIntoStore(store, client, parseDockerRef(`${proxy.host}/pipeline:v1`));
+  } finally {
+    await client.close();
+    await proxy.stop();
+  }
+  expect(await proxy.held).toBe('unpacking');
+  const config = JSON.parse(image.configBytes.toString('utf8')) as { rootfs: { diff_ids: string[] } };
+  const chain = chainIds(config.rootfs.diff_ids);
+  expect(existsSync(path.join(root, 'snapshots', snapshotDirName(chain[1]), 'fs/file1'))).toBe(true);
+  expect(readdirSync(path.join(root, 'snapshots')).filter((n) => n.startsWith('.'))).toEqual([]);
+  expect(existsSync(path.join(root, 'blobs/sha256', top.digest.slice(7)))).toBe(true);
+}, 60_000);
+
+it('a streamed layer that unpacks cleanly but whose blob does not match its digest leaves no snapshot, no blob, no temp', async () => {
+  const [, top] = image.manifest.layers;
+  // The gzip header's OS byte: inflate ignores it, so the layer unpacks and its diff ID checks out;
+  // only the blob's digest, known once the last byte is in, says the bytes are not the layer's.
+  const proxy = await startTailHoldingProxy(top, (b) => {
+    const c = Buffer.from(b);
+    c[9] ^= 0xff;
+    return c;
+  });
+  const client = new RegistryClient({ blobResumes: 0 });
+  const store = new Store({ root });
+  try {
+    await expect(pullIntoStore(store, client, parseDockerRef(`${proxy.host}/pipeline:v1`))).rejects.toThrow(/digest mismatch/);
+  } finally {
+    await client.close();
+    await proxy.stop();
+  }
+  expect(await proxy.held).toBe('unpacking');
+  expect(await store.images.get(`${proxy.host}/pipeline:v1`)).toBeUndefined();
+  // Not the top layer's snapshot, nor the base's (the batch names none unless all are good), nor any temp dir.
+  expect(existsSync(path.join(root, 'snapshots')) ? readdirSync(path.join(root, 'snapshots')) : []).toEqual([]);
+  expect(existsSync(path.join(root, 'blobs/sha256', top.digest.slice(7)))).toBe(false);
+  expect(readdirSync(path.join(root, 'blobs/sha256')).filter((n) => n.startsWith('.'))).toEqual([]);
+}, 60_000);

@@ -59,6 +59,27 @@ describe('StoreContent (the registry client writing into the store)', () => {
     expect(blobFiles()).toEqual([sha(data).slice(7)]);
   });
 
+  it('keeps no reference to a chunk once its write settles, so the registry client may read into pooled memory', async () => {
+    const data = Buffer.alloc(1 << 20);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    const content = new StoreContent(store);
+    const w = await content.writer(desc(data));
+    expect(w.releasesChunks).toBe(true);
+    const block = Buffer.alloc(65536);
+    for (let i = 0; i < data.length; i += block.length) {
+      data.copy(block, 0, i, i + block.length);
+      await w.write(block);
+      block.fill(0xee); // the pool reuses the block for the next read
+    }
+    await w.commit();
+    expect((await content.readBlob(sha(data))).equals(data)).toBe(true);
+    // too many bytes: refused at once, nothing stored, no temp file
+    const big = await content.writer(desc(Buffer.from('abc')));
+    await expect(big.write(Buffer.from('abcd'))).rejects.toThrow(/size/i);
+    await big.abort();
+    expect(blobFiles()).toEqual([sha(data).slice(7)]);
+  });
+
   it('asks before each write (the lease hook), so GC can be kept off the blob', async () => {
     const seen: string[] = [];
     const data = Buffer.from('x');
