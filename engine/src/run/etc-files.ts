@@ -3,7 +3,7 @@
  * its state directory, bind-mounted over the image's (as Docker does), so
  * the image is never written and each container can change its own.
  */
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NetworkMode } from './spec';
 
@@ -26,14 +26,19 @@ function defaultHosts(): string {
   ].join('\n');
 }
 
-async function hostFile(file: string): Promise<string | undefined> {
-  return fs.readFile(file, 'utf8').catch(() => undefined);
+function hostFile(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Writes the three files into `dir`. resolv.conf is a copy of the host's;
  * with host networking so is hosts (Docker's behaviour for `--network
- * host`), otherwise it is Docker's localhost-only file.
+ * host`), otherwise it is Docker's localhost-only file. Synchronously: five small
+ * files, each a few thread-pool round trips with fs.promises, and nothing else to do.
  */
 export async function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): Promise<EtcFiles> {
   const files: EtcFiles = {
@@ -41,12 +46,10 @@ export async function writeEtcFiles(dir: string, hostname: string, network: Netw
     hosts: path.join(dir, 'hosts'),
     resolvConf: path.join(dir, 'resolv.conf'),
   };
-  const hosts = network === 'host' ? ((await hostFile('/etc/hosts')) ?? defaultHosts()) : defaultHosts();
-  const resolv = (await hostFile('/etc/resolv.conf')) ?? '';
-  await Promise.all([
-    fs.writeFile(files.hostname, `${hostname}\n`, { mode: 0o644 }),
-    fs.writeFile(files.hosts, hosts, { mode: 0o644 }),
-    fs.writeFile(files.resolvConf, resolv, { mode: 0o644 }),
-  ]);
+  const hosts = network === 'host' ? (hostFile('/etc/hosts') ?? defaultHosts()) : defaultHosts();
+  const resolv = hostFile('/etc/resolv.conf') ?? '';
+  fs.writeFileSync(files.hostname, `${hostname}\n`, { mode: 0o644 });
+  fs.writeFileSync(files.hosts, hosts, { mode: 0o644 });
+  fs.writeFileSync(files.resolvConf, resolv, { mode: 0o644 });
   return files;
 }

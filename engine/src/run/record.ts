@@ -5,10 +5,11 @@
  *
  * Written atomically (temp file + rename) but not fsynced: every run writes
  * it two or three times and an fsync costs 10-50 ms here; a power cut can
- * only lose the latest state change, never leave a torn file.
+ * only lose the latest state change, never leave a torn file. Reads and writes
+ * are synchronous: small files, and a thread-pool round trip per step costs more.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TEMP_PREFIX, withLock, type Store } from '@berth/store';
 import { NameConflictError } from './errors';
@@ -48,19 +49,28 @@ export function containerDir(store: Store, id: string): string {
 }
 
 export async function readRecord(store: Store, id: string): Promise<ContainerRecord | undefined> {
+  return readRecordSync(store, id);
+}
+
+function readRecordSync(store: Store, id: string): ContainerRecord | undefined {
   try {
-    return JSON.parse(await fs.readFile(path.join(containerDir(store, id), 'config.json'), 'utf8')) as ContainerRecord;
+    return JSON.parse(fs.readFileSync(path.join(containerDir(store, id), 'config.json'), 'utf8')) as ContainerRecord;
   } catch {
     return undefined;
   }
 }
 
 export async function listRecords(store: Store): Promise<ContainerRecord[]> {
-  const names = await fs.readdir(containersDir(store)).catch(() => [] as string[]);
+  let names: string[];
+  try {
+    names = fs.readdirSync(containersDir(store));
+  } catch {
+    return [];
+  }
   const out: ContainerRecord[] = [];
   for (const n of names) {
     if (!/^[0-9a-f]{64}$/.test(n)) continue;
-    const r = await readRecord(store, n);
+    const r = readRecordSync(store, n);
     if (r) out.push(r);
   }
   return out;
@@ -71,10 +81,10 @@ export async function writeRecord(store: Store, record: ContainerRecord): Promis
   // named as the store names its temp files (prefix, pid, random), never mistaken for a record
   const tmp = path.join(dir, `${TEMP_PREFIX}config.json-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
-    await fs.writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    await fs.rename(tmp, path.join(dir, 'config.json'));
+    fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    fs.renameSync(tmp, path.join(dir, 'config.json'));
   } catch (err) {
-    await fs.rm(tmp, { force: true });
+    fs.rmSync(tmp, { force: true });
     throw err;
   }
 }
@@ -95,8 +105,8 @@ export async function createRecord(store: Store, record: Omit<ContainerRecord, '
       for (let n = 1; taken.has(chosen); n++) chosen = `${generateName()}${n}`;
     }
     const full: ContainerRecord = { ...record, name: chosen };
-    await fs.mkdir(containersDir(store), { recursive: true, mode: 0o710 });
-    await fs.mkdir(containerDir(store, record.id), { mode: 0o710 });
+    fs.mkdirSync(containersDir(store), { recursive: true, mode: 0o710 });
+    fs.mkdirSync(containerDir(store, record.id), { mode: 0o710 });
     await writeRecord(store, full);
     return full;
   }, { timeoutMs: store.lockTimeoutMs });

@@ -4,8 +4,13 @@
  * followed within the root and can never lead out of it, as Go's
  * securejoin does for runc and Docker. Used before the container starts,
  * on a root that only the image wrote.
+ *
+ * Synchronous underneath (the functions stay async for their callers): `berth run`
+ * has nothing else to do meanwhile, and each promise-based call is a thread-pool
+ * round trip that costs more than the lstat it waits for, the more so under load.
  */
-import { constants, promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
+import { constants } from 'node:fs';
 import * as path from 'node:path';
 import { RunError } from './errors';
 
@@ -23,10 +28,7 @@ export async function resolveInRoot(root: string, inner: string): Promise<string
       continue;
     }
     const host = path.join(root, ...done, part);
-    const st = await fs.lstat(host).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-      throw err;
-    });
+    const st = lstatIfExists(host);
     if (!st?.isSymbolicLink()) {
       done.push(part);
       if (!st) {
@@ -40,7 +42,7 @@ export async function resolveInRoot(root: string, inner: string): Promise<string
       continue;
     }
     if (++links > MAX_LINKS) throw new RunError('ERR_BERTH_RUN_SYMLINK_LOOP', `${inner}: too many levels of symbolic links in the image`);
-    const target = await fs.readlink(host);
+    const target = fs.readlinkSync(host);
     if (target.startsWith('/')) done.length = 0;
     parts.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
   }
@@ -50,20 +52,19 @@ export async function resolveInRoot(root: string, inner: string): Promise<string
 /** A file's text inside the root, or undefined when missing; never follows a link out of it. */
 export async function readFileInRoot(root: string, inner: string): Promise<string | undefined> {
   const host = await resolveInRoot(root, inner);
-  let fh;
+  let fd;
   try {
-    fh = await fs.open(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = fs.openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) return undefined;
-    return await fh.readFile('utf8');
+    if (!fs.fstatSync(fd).isFile()) return undefined;
+    return fs.readFileSync(fd, 'utf8');
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -78,13 +79,24 @@ export async function mkdirInRoot(root: string, inner: string): Promise<void> {
   for (const part of rel === '' ? [] : rel.split(path.sep)) {
     cur = path.join(cur, part);
     try {
-      await fs.mkdir(cur, 0o755);
+      fs.mkdirSync(cur, 0o755);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const st = await fs.lstat(cur);
+    const st = fs.lstatSync(cur);
     if (!st.isDirectory()) {
       throw new RunError('ERR_BERTH_RUN_WORKDIR', `working directory ${inner}: ${path.posix.join('/', path.relative(root, cur))} is not a directory in the image`);
     }
+  }
+}
+
+/** lstat, or undefined when the path (or a parent of it) does not exist. */
+function lstatIfExists(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
   }
 }

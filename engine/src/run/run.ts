@@ -5,7 +5,7 @@
  * root filesystem and removes the runtime state; `--rm` also removes the
  * upper dir, the bundle and the record.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -185,8 +185,8 @@ export async function runContainer(store: Store, req: RunRequest, io: RunIo): Pr
       volumes,
     });
     const bundle = path.join(dir, 'bundle');
-    await fs.mkdir(bundle, { mode: 0o700 });
-    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    mkdirSync(bundle, { mode: 0o700 });
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
     executor = await executorFor(store, req.runtime, id);
     guard.check();
     guard.executor = executor;
