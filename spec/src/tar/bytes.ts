@@ -17,6 +17,37 @@ export class ByteReader {
     return true;
   }
 
+  /** Exactly n bytes if they are buffered already, else undefined (then `read`): no await per header. */
+  readNow(n: number): Buffer | undefined {
+    if (this.pending.length < n) return undefined;
+    const out = this.pending.subarray(0, n);
+    this.pending = this.pending.subarray(n);
+    this.offset += n;
+    return out;
+  }
+
+  /** Up to n buffered bytes (at least one), or undefined when none are buffered (then `fill`). */
+  takeNow(n: number): Buffer | undefined {
+    if (this.pending.length === 0 || n <= 0) return undefined;
+    const out = this.pending.subarray(0, Math.min(n, this.pending.length));
+    this.pending = this.pending.subarray(out.length);
+    this.offset += out.length;
+    return out;
+  }
+
+  /** Skips n bytes if they are buffered already (true), else skips nothing (false: then `skip`). */
+  skipNow(n: number): boolean {
+    if (this.pending.length < n) return false;
+    this.pending = this.pending.subarray(n);
+    this.offset += n;
+    return true;
+  }
+
+  /** Buffers the next chunk; false at the end of the stream. */
+  fill(): Promise<boolean> {
+    return this.more();
+  }
+
   /** Exactly n bytes; fewer only at the end of the stream (the caller decides if that is an error). */
   async read(n: number): Promise<Buffer> {
     while (this.pending.length < n) if (!(await this.more())) break;

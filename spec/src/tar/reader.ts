@@ -56,7 +56,7 @@ async function* entries(input: ByteReader, archive: string, maxExtension: number
 
   for (;;) {
     const at = input.offset;
-    const block = await input.read(BLOCK);
+    const block = input.readNow(BLOCK) ?? (await input.read(BLOCK));
     // Name the entry the pending extension headers describe, else what this header claims.
     const fail = (problem: string, entry?: string): TarError =>
       new TarError(archive, problem, { entry: local?.get('path')?.toString('utf8') ?? longName ?? entry, offset: entryStart ?? at });
@@ -136,24 +136,71 @@ async function* entries(input: ByteReader, archive: string, maxExtension: number
     const pad = Math.ceil(dataSize / BLOCK) * BLOCK - dataSize;
     const truncated = (got: number): TarError =>
       new TarError(archive, `truncated: the archive ends ${got} bytes into its ${dataSize} bytes of data`, { entry: header.name, offset });
-    let consumed = 0;
-    let current = true;
-    const stale = (): TarError => new TarError(archive, 'the body was read after the reader moved on to the next entry', { entry: header.name, offset });
-    const body = (async function* (): AsyncGenerator<Buffer> {
-      if (!current) throw stale();
-      for await (const chunk of input.chunks(dataSize - consumed)) {
-        consumed += chunk.length;
-        yield chunk;
-        if (!current) throw stale();
-      }
-      if (consumed < dataSize) throw truncated(consumed);
-    })();
+    const body = new Body(input, dataSize, {
+      stale: () => new TarError(archive, 'the body was read after the reader moved on to the next entry', { entry: header.name, offset }),
+      truncated,
+    });
     yield { header, offset, body };
-    current = false;
-    const rest = dataSize - consumed;
+    body.current = false;
+    const rest = dataSize - body.consumed;
+    if (input.skipNow(rest + pad)) continue;
     const got = await input.skip(rest + pad);
-    if (got < rest) throw truncated(consumed + got);
+    if (got < rest) throw truncated(body.consumed + got);
     if (got < rest + pad) throw new TarError(archive, 'truncated: the archive ends inside the padding after its data', { entry: header.name, offset });
+  }
+}
+
+const DONE: Promise<IteratorResult<Buffer>> = Promise.resolve({ value: undefined, done: true });
+
+/**
+ * An entry's data as chunks of the archive's buffered bytes. An iterator
+ * rather than an async generator: a chunk already buffered costs one
+ * resolved promise, not a generator's resumption through three layers
+ * (thousands of small files per layer). One `next` at a time.
+ */
+class Body implements AsyncIterableIterator<Buffer> {
+  consumed = 0;
+  /** False once the reader moved on to the next entry: reading then is an error. */
+  current = true;
+  private finished = false;
+
+  constructor(
+    private readonly input: ByteReader,
+    private readonly size: number,
+    private readonly fail: { stale: () => TarError; truncated: (got: number) => TarError },
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    if (this.finished) return DONE;
+    if (!this.current) {
+      this.finished = true;
+      return Promise.reject(this.fail.stale());
+    }
+    if (this.consumed === this.size) {
+      this.finished = true;
+      return DONE;
+    }
+    const chunk = this.input.takeNow(this.size - this.consumed);
+    if (chunk === undefined) return this.pull();
+    this.consumed += chunk.length;
+    return Promise.resolve({ value: chunk, done: false });
+  }
+
+  private async pull(): Promise<IteratorResult<Buffer>> {
+    if (!(await this.input.fill())) {
+      this.finished = true;
+      throw this.fail.truncated(this.consumed);
+    }
+    return this.next();
+  }
+
+  return(): Promise<IteratorResult<Buffer>> {
+    this.finished = true;
+    return DONE;
   }
 }
 

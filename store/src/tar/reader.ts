@@ -12,18 +12,35 @@ function layerError(err: unknown): unknown {
   return err instanceof TarError ? new LayerError(err.message, err.entry, { cause: err }) : err;
 }
 
-async function* mapErrors<T>(it: AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* it;
-  } catch (err) {
-    throw layerError(err);
+function rethrowMapped(err: unknown): never {
+  throw layerError(err);
+}
+
+/** An entry's body with its errors mapped: an iterator, not a generator per entry (one promise per chunk). */
+class MappedBody implements AsyncIterableIterator<Buffer> {
+  private readonly inner: AsyncIterator<Buffer>;
+
+  constructor(body: AsyncIterable<Buffer>) {
+    this.inner = body[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    return this.inner.next().catch(rethrowMapped);
+  }
+
+  return(): Promise<IteratorResult<Buffer>> {
+    return this.inner.return ? this.inner.return().catch(rethrowMapped) : Promise.resolve({ value: undefined, done: true });
   }
 }
 
 /** Reads entries one at a time; the archive ends at the first zero block. */
 export async function* readTar(source: AsyncIterable<Uint8Array>, archive: string): AsyncGenerator<TarEntry> {
   try {
-    for await (const entry of readSpecTar(source, archive)) yield { ...entry, body: mapErrors(entry.body) };
+    for await (const entry of readSpecTar(source, archive)) yield { ...entry, body: new MappedBody(entry.body) };
   } catch (err) {
     throw layerError(err);
   }
