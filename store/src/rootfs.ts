@@ -9,7 +9,7 @@
  * process's working directory there for the duration of the (synchronous)
  * mount call.
  */
-import { promises as fs, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, promises as fs, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { MNT, mount, umount2, SysError } from '@berth/sys';
 import { validateDigest, type Digest } from '@berth/spec';
@@ -133,24 +133,29 @@ export class RootfsManager {
     for (const chainId of snapshots) {
       if (!(await this.snapshots.has(chainId))) throw new NotFoundError(`root filesystem ${id}: snapshot ${chainId} is not in the store`);
     }
+    // Synchronously: a few directories and one small file, each a thread-pool round trip with
+    // fs.promises (the snapshot checks above and the fsyncs of writeFileAtomic stay async).
     try {
-      await fs.mkdir(p.dir, { recursive: false, mode: 0o700 });
+      mkdirSync(p.dir, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new StoreError('ERR_BERTH_STORE_EXISTS', `root filesystem ${id} already exists`);
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await fs.mkdir(this.layout.rootfs, { recursive: true, mode: 0o700 });
-      await fs.mkdir(p.dir, { mode: 0o700 });
+      mkdirSync(this.layout.rootfs, { recursive: true, mode: 0o700 });
+      mkdirSync(p.dir, { mode: 0o700 });
     }
-    await Promise.all([fs.mkdir(p.upper, 0o755), fs.mkdir(p.work, 0o700), fs.mkdir(p.merged, 0o755)]);
+    mkdirSync(p.upper, 0o755);
+    mkdirSync(p.work, 0o700);
+    mkdirSync(p.merged, 0o755);
     // the upper dir's mode is the container's "/": 0755 whatever our umask
-    await Promise.all([fs.chmod(p.upper, 0o755), fs.chmod(p.merged, 0o755)]);
+    chmodSync(p.upper, 0o755);
+    chmodSync(p.merged, 0o755);
     const info: RootfsInfo = { id, snapshots: snapshots.map((s) => validateDigest(s)), created: new Date().toISOString() };
     const meta = `${JSON.stringify(info, null, 2)}\n`;
     if (options.throwaway) {
       // temp + rename: GC and `list` never read a torn file
       const tmp = tempName(p.dir, 'meta.json-');
-      await fs.writeFile(tmp, meta, { flag: 'wx', mode: 0o644 });
-      await fs.rename(tmp, path.join(p.dir, 'meta.json'));
+      writeFileSync(tmp, meta, { flag: 'wx', mode: 0o644 });
+      renameSync(tmp, path.join(p.dir, 'meta.json'));
     } else {
       await writeFileAtomic(path.join(p.dir, 'meta.json'), meta);
     }
@@ -159,7 +164,7 @@ export class RootfsManager {
 
   async get(id: string): Promise<RootfsInfo | undefined> {
     try {
-      return JSON.parse(await fs.readFile(path.join(this.paths(id).dir, 'meta.json'), 'utf8')) as RootfsInfo;
+      return JSON.parse(readFileSync(path.join(this.paths(id).dir, 'meta.json'), 'utf8')) as RootfsInfo;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
