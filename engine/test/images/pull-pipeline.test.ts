@@ -42,17 +42,23 @@ async function startProxy(
 
 let registry: TestRegistry;
 let image: FixtureImage;
+let bigImage: FixtureImage;
 
 beforeAll(async () => {
   registry = await startRegistry();
   const dir = tempDir('berth-engine-seed-');
   try {
-    image = await makeImage(await OciLayout.open(dir, { create: true }), 'v1', [200_000, 300_000]);
-    await new Promise<void>((resolve, reject) => {
-      execFile('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${dir}:v1`, `docker://${registry.host}/pipeline:v1`], (err) =>
-        err ? reject(err) : resolve(),
-      );
-    });
+    const layout = await OciLayout.open(dir, { create: true });
+    image = await makeImage(layout, 'v1', [200_000, 300_000]);
+    // a top layer of several MiB: the unpack's output moves in chunks of up to 1 MiB
+    bigImage = await makeImage(layout, 'big', [200_000, 3 << 20]);
+    for (const tag of ['v1', 'big']) {
+      await new Promise<void>((resolve, reject) => {
+        execFile('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${dir}:${tag}`, `docker://${registry.host}/pipeline:${tag}`], (err) =>
+          err ? reject(err) : resolve(),
+        );
+      });
+    }
   } finally {
     rmrf(dir);
   }
@@ -183,18 +189,18 @@ async function startTailHoldingProxy(
 }
 
 it('unpacks a layer from its download as the bytes arrive', async () => {
-  const [, top] = image.manifest.layers;
+  const [, top] = bigImage.manifest.layers;
   const proxy = await startTailHoldingProxy(top, (b) => b);
   const client = new RegistryClient({});
   const store = new Store({ root });
   try {
-    await pullIntoStore(store, client, parseDockerRef(`${proxy.host}/pipeline:v1`));
+    await pullIntoStore(store, client, parseDockerRef(`${proxy.host}/pipeline:big`));
   } finally {
     await client.close();
     await proxy.stop();
   }
   expect(await proxy.held).toBe('unpacking');
-  const config = JSON.parse(image.configBytes.toString('utf8')) as { rootfs: { diff_ids: string[] } };
+  const config = JSON.parse(bigImage.configBytes.toString('utf8')) as { rootfs: { diff_ids: string[] } };
   const chain = chainIds(config.rootfs.diff_ids);
   expect(existsSync(path.join(root, 'snapshots', snapshotDirName(chain[1]), 'fs/file1'))).toBe(true);
   expect(readdirSync(path.join(root, 'snapshots')).filter((n) => n.startsWith('.'))).toEqual([]);
@@ -202,7 +208,7 @@ it('unpacks a layer from its download as the bytes arrive', async () => {
 }, 60_000);
 
 it('a streamed layer that unpacks cleanly but whose blob does not match its digest leaves no snapshot, no blob, no temp', async () => {
-  const [, top] = image.manifest.layers;
+  const [, top] = bigImage.manifest.layers;
   // The gzip header's OS byte: inflate ignores it, so the layer unpacks and its diff ID checks out;
   // only the blob's digest, known once the last byte is in, says the bytes are not the layer's.
   const proxy = await startTailHoldingProxy(top, (b) => {
@@ -213,13 +219,13 @@ it('a streamed layer that unpacks cleanly but whose blob does not match its dige
   const client = new RegistryClient({ blobResumes: 0 });
   const store = new Store({ root });
   try {
-    await expect(pullIntoStore(store, client, parseDockerRef(`${proxy.host}/pipeline:v1`))).rejects.toThrow(/digest mismatch/);
+    await expect(pullIntoStore(store, client, parseDockerRef(`${proxy.host}/pipeline:big`))).rejects.toThrow(/digest mismatch/);
   } finally {
     await client.close();
     await proxy.stop();
   }
   expect(await proxy.held).toBe('unpacking');
-  expect(await store.images.get(`${proxy.host}/pipeline:v1`)).toBeUndefined();
+  expect(await store.images.get(`${proxy.host}/pipeline:big`)).toBeUndefined();
   // Not the top layer's snapshot, nor the base's (the batch names none unless all are good), nor any temp dir.
   expect(existsSync(path.join(root, 'snapshots')) ? readdirSync(path.join(root, 'snapshots')) : []).toEqual([]);
   expect(existsSync(path.join(root, 'blobs/sha256', top.digest.slice(7)))).toBe(false);
