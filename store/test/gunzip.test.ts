@@ -145,6 +145,26 @@ describe('gunzip into reused buffers', () => {
     expect('data' in got && got.data.equals(big)).toBe(true);
   });
 
+  test('a plain tar from a transient source is copied into reused memory, not fresh', async () => {
+    const plain = mixed(4 * MIB + 99);
+    const source = Object.assign(transient(plain, 7), { transient: true as const });
+    const { compression, data } = await decompress(source, 'layer');
+    expect(compression).toBe('none');
+    const memory = new Set<ArrayBufferLike>();
+    const parts: Buffer[] = [];
+    let previous: { view: Buffer; copy: Buffer } | undefined;
+    for await (const chunk of data) {
+      if (previous) expect(previous.view.equals(previous.copy)).toBe(true);
+      previous = { view: chunk, copy: Buffer.from(chunk) };
+      memory.add(chunk.buffer);
+      parts.push(previous.copy);
+    }
+    expect(Buffer.concat(parts).equals(plain)).toBe(true);
+    expect(parts.length).toBeGreaterThan(10);
+    expect(memory.size).toBeLessThanOrEqual(3);
+    expect(inflated.held).toBe(0);
+  });
+
   test('file writes in flight hold their chunk', async () => {
     const writes = new FileWrites();
     const chunk = inflated.take();
