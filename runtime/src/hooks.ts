@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -118,6 +117,10 @@ function runOne(h: HookSpec, state: string, cwd: string): string | undefined {
   const out = scratchFd();
   const err = scratchFd();
   try {
+    // loaded on the first hook only: most containers have none, and `berth run` starts its
+    // container through the addon, so child_process would load for nothing
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync(h.path, h.args.slice(1), {
       argv0: h.args[0] ?? h.path,
       input: state,

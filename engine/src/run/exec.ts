@@ -5,7 +5,7 @@
  * for signal N) or throw a RunError whose exit code follows Docker's
  * conventions (126 cannot execute, 127 not found, 125 anything else).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -138,8 +138,11 @@ interface RuncLogLine {
 
 /** A runc-compatible binary (`--runtime runc`), state under `<berth root>/<name>`, errors from its JSON log. */
 export function binaryExecutor(binary: string, stateRoot: string, logFile: string): Executor {
+  // only this executor starts processes: the in-process one (the default) never loads child_process
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawn, spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const base = ['--root', stateRoot, '--log', logFile, '--log-format', 'json'];
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
   return {
     async run(id, bundle, io) {
       await fs.mkdir(path.dirname(logFile), { recursive: true });

@@ -5,7 +5,6 @@
  * (`<container>/volumes/<n>`), removed with the container (--rm) and kept
  * with it otherwise; named volumes and `-v` come later.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { RunError } from './errors';
@@ -31,6 +30,9 @@ export function volumePaths(volumes: Record<string, unknown> | undefined): strin
 function copyTree(from: string, to: string): Promise<void> {
   return new Promise((resolve, reject) => {
     // cp -a keeps owners, modes, times, xattrs, links, devices; `from/.` copies the content only
+    // loaded here: most images have no volume with content to copy
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const child = spawn('cp', ['-a', '--', `${from}/.`, `${to}/`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
