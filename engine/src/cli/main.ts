@@ -13,8 +13,15 @@ if (extraCa) {
 
 const argv = process.argv.slice(2);
 // `berth run` skips clipanion (hot.ts); the full CLI loads for everything else.
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when needed
-const done = runHot(argv) ?? (require('./cli') as typeof import('./cli')).runCli(argv);
-void done.then((code) => {
-  process.exitCode = code;
-});
+const hot = runHot(argv);
+if (hot !== undefined) {
+  // When `berth run` settles, its container has been reaped and cleaned up, and its stdio was
+  // the container's own (inherited) or written synchronously (pipes, files and terminals are, on
+  // Linux): exit at once rather than let Node tear the heap down (~5-20 ms here).
+  void hot.then((code) => process.exit(code));
+} else {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when needed
+  void (require('./cli') as typeof import('./cli')).runCli(argv).then((code) => {
+    process.exitCode = code;
+  });
+}

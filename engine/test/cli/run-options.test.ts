@@ -105,15 +105,25 @@ describe('the bin', () => {
   });
   afterAll(() => rmrf(root));
 
-  // Reports (on fd 2, at exit) whether clipanion was loaded.
+  // Reports (on fd 2, at exit) whether clipanion was loaded: through Node's loader (dist/), or
+  // compiled by vm.Script under its own file name (the bundle's loader, the code cache).
   const probe = `
     const Module = require('node:module');
+    const vm = require('node:vm');
     const fs = require('node:fs');
+    const path = require('node:path');
     const seen = new Set();
     const load = Module._load;
     Module._load = function (request, ...rest) {
       if (request === 'clipanion') seen.add('LOADED clipanion');
       return load.call(this, request, ...rest);
+    };
+    const Script = vm.Script;
+    vm.Script = class extends Script {
+      constructor(source, options) {
+        super(source, options);
+        if (String(options && options.filename).includes(path.sep + 'clipanion' + path.sep)) seen.add('LOADED clipanion');
+      }
     };
     process.on('exit', () => { for (const s of seen) fs.writeSync(2, s + '\\n'); });
     require(process.argv[1]); // argv: node BIN ARGS..., as the bin sees it
