@@ -10,6 +10,8 @@
 //   node bench/pull.js [runs=3] [layerMiB=20]
 // BERTH_BASELINE=OTHER_TREE/engine/bin/berth.js adds a fourth way, another build of berth
 // (say, the commit before a change, built in its own tree), for an A/B within one run.
+// BENCH_ONLY=berth,baseline runs only those ways; BENCH_RUSAGE=1 also prints each berth's
+// median CPU (user + sys) and minor faults (through /usr/bin/time).
 const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -24,6 +26,7 @@ const LAYER_MIB = Number(process.argv[3] ?? 20);
 const FILES_PER_LAYER = 40;
 const BERTH = path.resolve(__dirname, '..', 'engine', 'bin', 'berth.js');
 const BASELINE = process.env.BERTH_BASELINE;
+const only = process.env.BENCH_ONLY?.split(',');
 
 /** One ustar entry (header + padded body). */
 function tarEntry(name, body, type = '0') {
@@ -111,13 +114,21 @@ async function main() {
     const ref = `${registry.host}/bench/pull:v1`;
     run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${path.join(root, 'src')}:v1`, `docker://${ref}`]);
     fs.rmSync(path.join(root, 'src'), { recursive: true });
-    dockerd = await startDockerd(path.join(root, 'docker'));
+    if (!only || only.includes('docker')) dockerd = await startDockerd(path.join(root, 'docker'));
 
     const times = { berth: [], skopeo: [], umoci: [], docker: [], ...(BASELINE ? { baseline: [] } : {}) };
+    const usage = {};
     const berthPull = (bin, key, i) => {
       const store = path.join(root, `${key}-${i}`);
       const env = { ...process.env, BERTH_ROOT: store };
-      times[key].push(timed(() => run(bin, ['pull', '-q', ref], env)));
+      if (process.env.BENCH_RUSAGE) {
+        const out = path.join(root, 'rusage');
+        times[key].push(timed(() => run('/usr/bin/time', ['-f', '%U %S %R', '-o', out, bin, 'pull', '-q', ref], env)));
+        const [user, sys, faults] = fs.readFileSync(out, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+        (usage[key] ??= []).push({ cpu: user + sys, faults });
+      } else {
+        times[key].push(timed(() => run(bin, ['pull', '-q', ref], env)));
+      }
       // The pull must have unpacked every layer into its snapshot (else the figure is a download only).
       const snaps = fs.readdirSync(path.join(store, 'snapshots')).filter((n) => !n.startsWith('.'));
       if (snaps.length !== 5) throw new Error(`${bin} pull left ${snaps.length} snapshots, expected 5`);
@@ -139,7 +150,7 @@ async function main() {
         run('docker', [...dockerd.args, 'rmi', ref]);
       },
     };
-    const order = Object.keys(ways);
+    const order = Object.keys(ways).filter((k) => !only || only.includes(k));
     for (let i = 0; i < RUNS; i++) {
       // Rotate the order so no tool always runs first; flush the disk before each (untimed), so
       // berth's syncfs per layer never waits on the writeback of what another tool just wrote.
@@ -148,7 +159,7 @@ async function main() {
         ways[order[(i + k) % order.length]](i);
       }
       if (process.env.BENCH_VERBOSE) {
-        console.log(`run ${i}: ${Object.entries(times).map(([k, v]) => `${k} ${v[i].toFixed(2)}`).join(', ')}`);
+        console.log(`run ${i}: ${order.map((k) => `${k} ${times[k][i].toFixed(2)}`).join(', ')}`);
       }
     }
     const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
@@ -156,6 +167,15 @@ async function main() {
     const paired = (a, b) => median(times[a].map((t, i) => t / times[b][i])).toFixed(2);
     const su = median(times.skopeo.map((s, i) => s + times.umoci[i]));
     console.log(`image: 5 gzip layers of ${FILES_PER_LAYER} random files, ${(bytes / 1048576).toFixed(0)} MiB; median of ${RUNS} runs`);
+    for (const [k, u] of Object.entries(usage)) {
+      console.log(`${k}: CPU ${median(u.map((x) => x.cpu)).toFixed(2)} s, minor faults ${median(u.map((x) => x.faults))} (medians)`);
+    }
+    if (only) {
+      for (const k of order) console.log(`${k} ${m[k].toFixed(2)} s`);
+      if (BASELINE && order.includes('baseline') && order.includes('berth')) console.log(`berth/baseline paired ${paired('berth', 'baseline')}`);
+      console.log(`load average ${os.loadavg()[0].toFixed(2)}, ${os.cpus().length} cpus`);
+      return;
+    }
     console.log(`berth pull            ${m.berth.toFixed(2)} s (download, verify, unpack into snapshots)`);
     console.log(`skopeo copy + umoci   ${su.toFixed(2)} s (copy ${m.skopeo.toFixed(2)}, unpack ${m.umoci.toFixed(2)})`);
     console.log(`docker pull           ${m.docker.toFixed(2)} s (dockerd ${run('dockerd', ['--version']).trim().replace(/^Docker version /, '')})`);

@@ -38,12 +38,30 @@ export interface PullResult {
   updated: boolean;
 }
 
+/**
+ * undici's HTTP parser is WebAssembly, and after a process's first request V8
+ * compiles it again with TurboFan: ~220 ms of CPU and ~6,800 page faults
+ * (docs/performance.md, registry). A pull sends only a few small requests
+ * through undici (blobs from plain-HTTP registries go through the client's
+ * direct reads), so Liftoff's code is plenty. Set before the first request
+ * of the process, and only once: it applies to every later WebAssembly
+ * compile of the process, and undici's parser is the only one berth makes.
+ */
+let liftoffOnly = false;
+function preferLiftoff(): void {
+  if (liftoffOnly) return;
+  liftoffOnly = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a pull runs
+  (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
+}
+
 export async function pullIntoStore(
   store: Store,
   client: RegistryClient,
   ref: ImageReference,
   options: { platform?: string; listener?: PullListener } = {},
 ): Promise<PullResult> {
+  preferLiftoff();
   const before = await store.images.get(ref.toString());
   return store.withLease(async (lease) => {
     // Layers unpack as they download, side by side (each from its download's feed, or the stored blob).
