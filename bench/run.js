@@ -6,9 +6,11 @@
 // Two rows: `--network none` for all three (a new network namespace each, like
 // for like), and each tool's default network (berth: host; this dockerd has
 // --bridge=none; podman: its bridge via netavark/CNI).
-// Build first: `npx tsc -b engine test`. Needs dockerd; podman if installed (root).
-// The warm-up run writes berth's code cache (engine/bin/compile-cache.js); BENCH_BERTH_AB=1 also
-// times berth with it off (BERTH_CODE_CACHE=0) in the same rotation, as "berth-nocache".
+// Build first: `npm run build` (berth run then loads from engine/dist/bundle: engine/bin/berth.js).
+// Needs dockerd; podman if installed (root).
+// The warm-up run writes the bundle's code caches; BENCH_BERTH_AB=1 also times berth from dist/
+// with compile-cache.js (BERTH_BUNDLE=0, "berth-dist") and with no cache at all
+// (BERTH_CODE_CACHE=0, "berth-nocache") in the same rotation.
 //   node bench/run.js [runs=10]
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -45,8 +47,13 @@ async function main() {
     const tools = {};
     const berthEnv = { ...process.env, BERTH_ROOT: path.join(root, 'berth') };
     run(BERTH, ['load', '-q', '-i', tar], berthEnv);
+    // A missing or stale bundle (a `tsc -b` since `npm run build`) makes berth run from dist/: say so.
+    const bundle = spawnSync(process.execPath, [path.join(BERTH, '..', '..', 'dist', 'bundle', 'cli.js'), '--version'], { encoding: 'utf8' });
+    if (bundle.status !== 0) console.log(`note: berth runs from dist/, not its bundle: ${(bundle.stderr.match(/Error: .*/) ?? ['?'])[0]}`);
     tools.berth = (net) => run(BERTH, ['run', '--rm', ...net, 'busybox', 'true'], berthEnv);
     if (process.env.BENCH_BERTH_AB === '1') {
+      const dist = { ...berthEnv, BERTH_BUNDLE: '0' };
+      tools['berth-dist'] = (net) => run(BERTH, ['run', '--rm', ...net, 'busybox', 'true'], dist);
       const off = { ...berthEnv, BERTH_CODE_CACHE: '0' };
       tools['berth-nocache'] = (net) => run(BERTH, ['run', '--rm', ...net, 'busybox', 'true'], off);
     }
