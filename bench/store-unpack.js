@@ -4,6 +4,8 @@
 // handling: a floor, not a competitor). Median of RUNS (default 3).
 //
 //   node bench/store-unpack.js [DIR]      (DIR: where to work, default the OS temp dir)
+// STORE_IMAGE=pull unpacks the shape bench/pull.js pulls instead: 5 layers of 40 random
+// 512 KiB files, gzip -1 (mostly stored blocks: the inflate is cheap, the writes are not).
 // STORE_BASELINE=OTHER_TREE (built) adds that tree's store/dist as "baseline", alternated with
 // this tree's store in the same run, for an A/B; CPU time and minor faults are printed for both.
 'use strict';
@@ -44,17 +46,20 @@ function layer(files) {
   return Buffer.concat(parts);
 }
 
-const layers = [
-  layer(Array.from({ length: 4000 }, (_, i) => [`usr/lib/d${i % 40}/f${i}`, content(2_000 + (i % 7) * 1_500, i)])),
-  layer(Array.from({ length: 3 }, (_, i) => [`opt/big/blob${i}`, content(10_000_000, `big${i}`)])),
-  layer(Array.from({ length: 2000 }, (_, i) => [`usr/share/d${i % 20}/g${i}`, content(6_000, `g${i}`)])),
-  layer(Array.from({ length: 400 }, (_, i) => [`app/node_modules/m${i % 30}/index${i}.js`, content(12_000, `m${i}`)])),
-  layer([['etc/config', content(1000, 'c')]]),
-];
+const PULL_SHAPE = process.env.STORE_IMAGE === 'pull';
+const layers = PULL_SHAPE
+  ? Array.from({ length: 5 }, (_, i) => layer(Array.from({ length: 40 }, (_, f) => [`layer${i}/file${f}.bin`, crypto.randomBytes(512 << 10)])))
+  : [
+      layer(Array.from({ length: 4000 }, (_, i) => [`usr/lib/d${i % 40}/f${i}`, content(2_000 + (i % 7) * 1_500, i)])),
+      layer(Array.from({ length: 3 }, (_, i) => [`opt/big/blob${i}`, content(10_000_000, `big${i}`)])),
+      layer(Array.from({ length: 2000 }, (_, i) => [`usr/share/d${i % 20}/g${i}`, content(6_000, `g${i}`)])),
+      layer(Array.from({ length: 400 }, (_, i) => [`app/node_modules/m${i % 30}/index${i}.js`, content(12_000, `m${i}`)])),
+      layer([['etc/config', content(1000, 'c')]]),
+    ];
 const digest = (b) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
 const blobs = new Map();
 const descs = layers.map((tar) => {
-  const gz = zlib.gzipSync(tar, { level: 6 });
+  const gz = zlib.gzipSync(tar, { level: PULL_SHAPE ? 1 : 6 });
   blobs.set(digest(gz), gz);
   return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digest(gz), size: gz.length };
 });
