@@ -1,16 +1,12 @@
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import * as os from 'node:os';
-import type { Duplex } from 'node:stream';
-import { closeFd, encodePlan, initPath, unixConnect, type LaunchPlan } from '@berth/sys';
+import * as fs from 'node:fs';
+import { closeFd, encodePlan, initPath, socketPair, spawnProcess, unixConnect, type LaunchPlan } from '@berth/sys';
 import { InitError } from './errors';
 import { HookError } from './hooks';
 
 export interface Launched {
   /** Host pid of the container's first process. */
   pid: number;
-  /** berth-init itself: it exits at once, or (plan.wait) with the container's status. */
-  init: ChildProcess;
-  /** Resolves with berth-init's exit status. */
+  /** Resolves with berth-init's exit status (128 + signal when killed): at once, or (plan.wait) the container's. */
   exited: Promise<number>;
 }
 
@@ -39,30 +35,35 @@ export async function launch(plan: LaunchPlan, consoleSocket?: string, hooks: La
   if (hooks.onPid) plan = { ...plan, waitForParent: true };
   if (hooks.beforePivot) plan = { ...plan, hookSync: true };
   const syncIndex = 3 + plan.preserveFds;
-  const stdio: StdioOptions = [0, 1, 2];
-  for (let fd = 3; fd < syncIndex; fd++) stdio.push(fd);
-  stdio.push('pipe');
+  const fds = [0, 1, 2];
+  for (let fd = 3; fd < syncIndex; fd++) fds.push(fd);
+  if (consoleSocket !== undefined) plan = { ...plan, consoleFd: syncIndex + 1 };
+  // Encoded first: a bad plan throws before anything is started.
+  const encoded = encodePlan(plan);
+  const [sync, theirs] = socketPair();
+  fds.push(theirs);
   let consoleFd: number | undefined;
-  if (consoleSocket !== undefined) {
-    consoleFd = unixConnect(consoleSocket);
-    stdio.push(consoleFd);
-    plan = { ...plan, consoleFd: syncIndex + 1 };
-  }
-  let init: ChildProcess;
+  let started: ReturnType<typeof spawnProcess>;
   try {
-    init = spawn(initPath(), [String(syncIndex)], { stdio });
+    if (consoleSocket !== undefined) {
+      consoleFd = unixConnect(consoleSocket);
+      fds.push(consoleFd);
+    }
+    // Run from a sealed memfd copy (CVE-2019-5736): berth-init then need not copy and re-exec itself.
+    started = spawnProcess(initPath(), [initPath(), String(syncIndex)], fds, { sealed: true });
+  } catch (err) {
+    closeFd(sync);
+    throw new InitError(`cannot run ${initPath()}: ${(err as Error).message}`);
   } finally {
+    closeFd(theirs);
     if (consoleFd !== undefined) closeFd(consoleFd);
   }
-  const exited = new Promise<number>((resolve) => {
-    init.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
-  });
-  const spawnError = new Promise<never>((_, reject) => init.on('error', (err) => reject(new InitError(`cannot run ${initPath()}: ${err.message}`))));
-  const sync = init.stdio[syncIndex] as Duplex;
-  sync.write(encodePlan(plan));
+  const exited = started.exited.then(({ code, signal }) => code ?? 128 + (signal ?? 0));
+  const channel = new SyncChannel(sync);
+  channel.write(encoded);
 
   const answer = new Promise<number>((resolve, reject) => {
-    let buffered = '';
+    let buffered: Buffer = Buffer.alloc(0);
     let pid = 0;
     let ready = false;
     let failed: string | undefined;
@@ -70,60 +71,103 @@ export async function launch(plan: LaunchPlan, consoleSocket?: string, hooks: La
     const resume = async (p: number) => {
       try {
         await hooks.beforePivot!(p);
-        sync.write('r');
+        channel.write('r');
       } catch (err) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+        kill(p);
         hookError ??= err;
       }
     };
     const go = async (p: number) => {
       try {
         await hooks.onPid!(p);
-        sync.write('g');
+        channel.write('g');
       } catch (err) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+        kill(p);
         failed ??= err instanceof Error ? err.message : String(err);
       }
     };
-    sync.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.startsWith('pid ')) {
-          pid = Number(line.slice(4));
-          if (hooks.onPid) void go(pid);
+    channel.read(
+      (chunk) => {
+        buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf(0x0a)) >= 0) {
+          const line = buffered.toString('utf8', 0, nl);
+          buffered = buffered.subarray(nl + 1);
+          if (line.startsWith('pid ')) {
+            pid = Number(line.slice(4));
+            if (hooks.onPid) void go(pid);
+          }
+          else if (line === 'hooks') void resume(pid);
+          else if (line === 'ready') ready = true;
+          else if (line.startsWith('error ')) failed ??= line.slice(6);
         }
-        else if (line === 'hooks') void resume(pid);
-        else if (line === 'ready') ready = true;
-        else if (line.startsWith('error ')) failed ??= line.slice(6);
-      }
-    });
-    sync.on('error', () => undefined); // EPIPE when init died early: reported through 'close'
-    sync.on('close', () => {
-      if (hookError !== undefined) reject(hookError);
-      else if (failed !== undefined) reject(hookFailure(failed) ?? new InitError(failed));
-      else if (ready && pid > 0) resolve(pid);
-      else reject(new InitError('berth-init exited before the container was ready'));
-    });
+      },
+      () => {
+        if (hookError !== undefined) reject(hookError);
+        else if (failed !== undefined) reject(hookFailure(failed) ?? new InitError(failed));
+        else if (ready && pid > 0) resolve(pid);
+        else reject(new InitError('berth-init exited before the container was ready'));
+      },
+    );
   });
   try {
-    const pid = await Promise.race([answer, spawnError]);
-    return { pid, init, exited };
+    const pid = await answer;
+    return { pid, exited };
   } catch (err) {
     await exited;
     throw err;
   } finally {
-    sync.destroy();
+    channel.close();
+  }
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Our end of the sync socket, without node:net (whose loading costs more than
+ * the launch): blocking writes of a few bytes (the plan is read at once by
+ * berth-init), reads on the thread pool until end of file, when every copy of
+ * the other end (berth-init's, the container process's until it execs) is closed.
+ */
+class SyncChannel {
+  private closed = false;
+
+  constructor(private readonly fd: number) {}
+
+  write(data: string | Buffer): void {
+    if (this.closed) return; // a hook finished after berth-init was gone
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    try {
+      for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off);
+    } catch {
+      // EPIPE when berth-init died early: reported through the end of file
+    }
+  }
+
+  read(onData: (chunk: Buffer) => void, onEnd: () => void): void {
+    const next = (): void => {
+      const buf = Buffer.allocUnsafe(4096);
+      fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
+        if (err && err.code === 'EINTR') return next();
+        if (err || n === 0) return onEnd();
+        onData(buf.subarray(0, n));
+        next();
+      });
+    };
+    next();
+  }
+
+  /** After the end of file only: no read is pending then. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeFd(this.fd);
   }
 }
 

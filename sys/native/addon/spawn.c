@@ -276,7 +276,7 @@ static void exit_ready(uv_poll_t *h, int status, int events) {
   napi_open_handle_scope(env, &scope);
   napi_value cb, recv, args[3], nul;
   napi_get_reference_value(env, w->callback, &cb);
-  napi_get_undefined(env, &recv);
+  napi_get_global(env, &recv);
   napi_get_null(env, &nul);
   int exited = si.si_code == CLD_EXITED;
   args[0] = !err && exited ? num(env, si.si_status) : nul;
