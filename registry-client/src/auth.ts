@@ -1,4 +1,5 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici';
 import type { Credentials } from './docker-config';
 import { AuthError } from './errors';
 import type { Challenge } from './www-authenticate';
