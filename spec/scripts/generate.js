@@ -115,9 +115,32 @@ async function generate(target) {
  * spec's own tests use) does: nested draft-04 `id`s are ignored and `#definitions/x` pointers
  * get their missing slash. A keyword the checker does not know stops the generation.
  */
-const KEEP = new Set(['type', 'enum', 'required', 'pattern', 'minimum', 'maximum', 'minItems']);
-const SUBSCHEMA = new Set(['items', 'additionalProperties', 'anyOf', 'oneOf', 'allOf']);
-const SUBSCHEMA_MAP = new Set(['properties', 'patternProperties']);
+// Where each keyword goes in a node (see SchemaNode in spec/src/schema-check.ts).
+const PLACE = {
+  type: 0,
+  $ref: 2,
+  properties: 3,
+  required: 4,
+  items: 5,
+  minimum: 6,
+  maximum: 7,
+  pattern: 8,
+  enum: 9,
+  additionalProperties: 10,
+  patternProperties: 11,
+  minItems: 12,
+  anyOf: 13,
+  oneOf: 14,
+  allOf: 15,
+};
+// ajv's keyword groups (formats included: ajv counts the keyword even with formats off), for
+// where it checks a lone type: inside its group when the schema has keywords of it, else first.
+const GROUPS = {
+  number: ['maximum', 'minimum', 'format'],
+  string: ['pattern', 'format'],
+  array: ['minItems', 'items'],
+  object: ['required', 'additionalProperties', 'properties', 'patternProperties'],
+};
 // Annotations, and `format`: the validators never checked formats (ajv's validateFormats: false).
 const IGNORE = new Set(['description', 'title', 'id', '$schema', 'definitions', 'format', 'media']);
 
@@ -128,45 +151,59 @@ function schemaTable(rootFile) {
     return docs.get(file);
   };
   const index = new Map();
-  const table = [];
+  const nodes = [];
+  const patterns = [];
+  const pattern = (p) => (patterns.includes(p) ? patterns.indexOf(p) : patterns.push(p) - 1);
   const target = (file, pointer) => {
     const key = `${file}#${pointer}`;
     if (index.has(key)) return index.get(key);
-    const at = table.length;
+    const at = nodes.length;
     index.set(key, at);
-    table.push(null);
+    nodes.push(null);
     const tokens = pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
     const node = tokens.reduce((n, t) => (n !== undefined && Object.hasOwn(n, t) ? n[t] : undefined), doc(file));
     if (node === undefined) throw new Error(`${path.relative(SCHEMAS, file)}: no ${pointer} (a $ref's target)`);
-    table[at] = convert(file, node, pointer);
+    nodes[at] = convert(file, node, pointer);
     return at;
   };
   const convert = (file, schema, where) => {
     if (typeof schema === 'boolean') return schema;
-    const out = {};
+    const at = (key) => `${path.relative(SCHEMAS, file)}#${where}/${key}`;
+    const sub = (key, value) => convert(file, value, `${where}/${key}`);
+    const out = [];
     for (const [key, value] of Object.entries(schema)) {
-      const at = `${path.relative(SCHEMAS, file)}#${where}/${key}`;
+      if (IGNORE.has(key)) continue;
+      if (!(key in PLACE)) throw new Error(`${at(key)}: keyword ${key} is not known to spec/src/schema-check.ts`);
+      let v = value;
       if (key === '$ref') {
         const [ref, pointer = ''] = value.replace(/#(?!\/|$)/, '#/').split('#');
-        out.$ref = target(ref ? path.resolve(path.dirname(file), ref) : file, pointer);
-      } else if (KEEP.has(key)) {
-        out[key] = value;
-      } else if (SUBSCHEMA.has(key)) {
-        out[key] = Array.isArray(value)
-          ? value.map((v, i) => convert(file, v, `${where}/${key}/${i}`))
-          : convert(file, value, `${where}/${key}`);
-      } else if (SUBSCHEMA_MAP.has(key)) {
-        out[key] = Object.fromEntries(
-          Object.entries(value).map(([name, v]) => [name, convert(file, v, `${where}/${key}/${name}`)]),
-        );
-      } else if (!IGNORE.has(key)) {
-        throw new Error(`${at}: keyword ${key} is not known to spec/src/schema-check.ts`);
+        v = target(ref ? path.resolve(path.dirname(file), ref) : file, pointer);
+      } else if (key === 'pattern') {
+        v = pattern(value);
+      } else if (key === 'anyOf' || key === 'oneOf' || key === 'allOf') {
+        v = value.map((s, i) => sub(`${key}/${i}`, s));
+      } else if (key === 'items') {
+        v = Array.isArray(value) ? { tuple: value.map((s, i) => sub(`items/${i}`, s)) } : sub('items', value);
+      } else if (key === 'additionalProperties') {
+        v = sub(key, value);
+      } else if (key === 'properties') {
+        v = Object.entries(value).flatMap(([name, s]) => {
+          // The checker writes these names into JSON pointers as they are.
+          if (/[~/]/.test(name)) throw new Error(`${at(key)}: property ${name} needs escaping in a JSON pointer`);
+          return [name, sub(`properties/${name}`, s)];
+        });
+      } else if (key === 'patternProperties') {
+        v = Object.entries(value).flatMap(([p, s]) => [pattern(p), sub(`patternProperties/${p}`, s)]);
       }
+      out[PLACE[key]] = v;
     }
-    return out;
+    const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
+    if (types?.length === 1 && GROUPS[types[0]]?.some((k) => schema[k] !== undefined)) out[1] = 1;
+    // Holes become nulls; trailing ones go.
+    return Array.from(out, (v) => v ?? null);
   };
   target(rootFile, '');
-  return table;
+  return { patterns, nodes };
 }
 
 /** JSON as the body of a single-quoted JS string (fewer escapes than a double-quoted one). */

@@ -1,37 +1,52 @@
 /**
  * A JSON-schema (draft-04) checker that walks a schema table: the tables are generated from the
  * official OCI schemas by scripts/generate.js (every `$ref` resolved to an index in the table,
- * descriptions dropped), and this module knows no OCI document, only the keywords the OCI
- * schemas use. It replaced ajv's standalone code (~500 KiB compiled for config.json, read and
- * compiled at every `create`): a table is a few KiB of JSON.
+ * annotations dropped), and this module knows no OCI document, only the keywords the OCI
+ * schemas use. It replaced ajv's standalone code (~500 KiB compiled for config.json, read at
+ * every `create`): a table is ~10 KiB of JSON, and the checker is the same for all of them.
  *
  * It answers as ajv 8 (draft-04, `allErrors: false`, formats off, `strict: false`) does, to the
  * error: the same keyword order, the first failure of a schema ends its check, and a failed
  * `anyOf`/`oneOf` reports each branch's failure and then its own. spec/test/schema-check.test.ts
- * holds the two side by side on the specs' examples and on mutations of them.
+ * holds the two side by side on the specs' examples, sampled documents and mutations of them.
+ *
+ * Nodes are arrays by position rather than objects: a start-up parses and walks a table once,
+ * cold, and V8 parses arrays of one shape faster than objects of a hundred shapes.
  */
 
-/** One schema of a table, as the generator writes it; `$ref` is an index into the table. */
-export interface SchemaNode {
-  $ref?: number;
-  type?: string | string[];
-  enum?: unknown[];
-  anyOf?: SchemaNode[];
-  oneOf?: SchemaNode[];
-  allOf?: SchemaNode[];
-  maximum?: number;
-  minimum?: number;
-  pattern?: string;
-  minItems?: number;
-  items?: SchemaNode | SchemaNode[];
-  required?: string[];
-  additionalProperties?: boolean | SchemaNode;
-  properties?: Record<string, SchemaNode>;
-  patternProperties?: Record<string, SchemaNode>;
-}
+/**
+ * One schema, by position (the generator drops trailing nulls; the most used keywords first):
+ * 0 type (a name, a list of names, or null); 1 late: 1 where ajv checks a lone type inside its
+ * keyword group (the schema has keywords of that type's group) instead of first; 2 `$ref`: the
+ * target's index in the table's nodes; 3 properties: [name, node, name, node, ...];
+ * 4 required; 5 items: a node, or `{ tuple: [node, ...] }`; 6 minimum; 7 maximum; 8 pattern:
+ * an index into the table's patterns; 9 enum; 10 additionalProperties: a boolean or a node;
+ * 11 patternProperties: [pattern index, node, ...]; 12 minItems; 13 anyOf; 14 oneOf; 15 allOf.
+ */
+export type SchemaNode = [
+  type?: string | string[] | null,
+  late?: 0 | 1 | null,
+  ref?: number | null,
+  properties?: (string | SchemaNode)[] | null,
+  required?: string[] | null,
+  items?: SchemaNode | { tuple: SchemaNode[] } | null,
+  minimum?: number | null,
+  maximum?: number | null,
+  pattern?: number | null,
+  enumValues?: unknown[] | null,
+  additionalProperties?: boolean | SchemaNode | null,
+  patternProperties?: (number | SchemaNode)[] | null,
+  minItems?: number | null,
+  anyOf?: SchemaNode[] | null,
+  oneOf?: SchemaNode[] | null,
+  allOf?: SchemaNode[] | null,
+];
 
-/** A document's schema: entry 0 is the root, the others are `$ref` targets. */
-export type SchemaTable = SchemaNode[];
+/** A document's schema: nodes[0] is the root, the others are `$ref` targets. */
+export interface SchemaTable {
+  patterns: string[];
+  nodes: SchemaNode[];
+}
 
 /** A failure, shaped as ajv's errors are (the part messages are built from). */
 export interface SchemaError {
@@ -45,79 +60,30 @@ export type Validate = ((data: unknown) => boolean) & { errors?: SchemaError[] |
 
 type Errors = SchemaError[] | null;
 
-/** ajv's groups: a group's keywords apply only to data of its type. */
-const GROUPS: Record<string, readonly (keyof SchemaNode)[]> = {
-  number: ['maximum', 'minimum'],
-  string: ['pattern'],
-  array: ['minItems', 'items'],
-  object: ['required', 'additionalProperties', 'properties', 'patternProperties'],
-};
-
-/** A schema node with what a check needs worked out once. */
-interface Node {
-  src: SchemaNode;
-  ref: number;
-  /** The allowed types, or null for any. */
-  types: string[] | null;
-  /**
-   * ajv checks a lone type inside its group (after $ref, enum, anyOf, ...) when the schema has
-   * keywords of that group, and before everything else otherwise.
-   */
-  lateType: boolean;
-  anyOf: Node[] | null;
-  oneOf: Node[] | null;
-  allOf: Node[] | null;
-  regex: RegExp | null;
-  items: Node | Node[] | null;
-  additional: Node | boolean | null;
-  properties: [string, Node][] | null;
-  patterns: [RegExp, Node][] | null;
-}
-
-function prepare(src: SchemaNode): Node {
-  const types = src.type === undefined ? null : typeof src.type === 'string' ? [src.type] : src.type;
-  const group = types?.length === 1 ? GROUPS[types[0]] : undefined;
-  const list = (nodes: SchemaNode[] | undefined) => (nodes ? nodes.map(prepare) : null);
-  return {
-    src,
-    ref: src.$ref ?? -1,
-    types,
-    lateType: group !== undefined && group.some((k) => src[k] !== undefined),
-    anyOf: list(src.anyOf),
-    oneOf: list(src.oneOf),
-    allOf: list(src.allOf),
-    // ajv compiles patterns with the `u` flag (its unicodeRegExp default).
-    regex: src.pattern === undefined ? null : new RegExp(src.pattern, 'u'),
-    items: src.items === undefined ? null : Array.isArray(src.items) ? src.items.map(prepare) : prepare(src.items),
-    additional:
-      src.additionalProperties === undefined
-        ? null
-        : typeof src.additionalProperties === 'boolean'
-          ? src.additionalProperties
-          : prepare(src.additionalProperties),
-    properties: src.properties ? Object.entries(src.properties).map(([k, v]) => [k, prepare(v)]) : null,
-    patterns: src.patternProperties
-      ? Object.entries(src.patternProperties).map(([p, v]) => [new RegExp(p, 'u'), prepare(v)])
-      : null,
-  };
-}
-
 const isObject = (data: unknown): data is Record<string, unknown> =>
   typeof data === 'object' && data !== null && !Array.isArray(data);
 
 function hasType(type: string, data: unknown): boolean {
   switch (type) {
-    case 'null':
-      return data === null;
-    case 'array':
-      return Array.isArray(data);
+    case 'string':
+      return typeof data === 'string';
     case 'object':
       return isObject(data);
     case 'integer':
       return typeof data === 'number' && !(data % 1) && !Number.isNaN(data);
+    case 'array':
+      return Array.isArray(data);
+    case 'null':
+      return data === null;
     default:
       return typeof data === type;
   }
+}
+
+function hasTypes(type: string | string[], data: unknown): boolean {
+  if (typeof type === 'string') return hasType(type, data);
+  for (let i = 0; i < type.length; i++) if (hasType(type[i], data)) return true;
+  return false;
 }
 
 /** fast-deep-equal's answer, which ajv's `enum` uses. */
@@ -132,61 +98,82 @@ function equal(a: unknown, b: unknown): boolean {
   return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && equal(ra[k], rb[k]));
 }
 
-/** A JSON pointer token, escaped as ajv writes it. */
-const token = (key: string) => (key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key);
+/** A key as a JSON pointer token, escaped as ajv writes it (property names in a schema need none: the generator checks). */
+const token = (key: string) =>
+  key.indexOf('~') < 0 && key.indexOf('/') < 0 ? key : key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 const fail = (instancePath: string, keyword: string, message: string, params: Record<string, unknown>): Errors => [
   { instancePath, keyword, message, params },
 ];
 
-class Checker {
-  constructor(private readonly table: Node[]) {}
+const typeError = (type: string | string[], path: string): Errors =>
+  fail(path, 'type', `must be ${String(type)}`, { type });
 
-  check(node: Node, data: unknown, path: string): Errors {
-    const { types, src } = node;
-    if (types !== null && !node.lateType && !types.some((t) => hasType(t, data))) return this.typeError(node, path);
+class Checker {
+  private readonly regexes: (RegExp | undefined)[] = [];
+
+  constructor(private readonly table: SchemaTable) {}
+
+  /** ajv compiles patterns with the `u` flag (its unicodeRegExp default); here on first use. */
+  private regex(i: number): RegExp {
+    return (this.regexes[i] ??= new RegExp(this.table.patterns[i], 'u'));
+  }
+
+  check(n: SchemaNode, data: unknown, path: string): Errors {
+    const type = n[0];
+    if (type != null && n[1] !== 1 && !hasTypes(type, data)) return typeError(type, path);
+    // A late type with nothing else but a format (which is not checked): its check is all.
+    if (n.length <= 2) return n[1] === 1 && !hasTypes(type!, data) ? typeError(type!, path) : null;
+    // ajv's order: $ref, enum, anyOf, oneOf, allOf, then each type's group.
     let errs: Errors;
-    if (node.ref >= 0 && (errs = this.check(this.table[node.ref], data, path))) return errs;
-    if (src.enum !== undefined && !src.enum.some((v) => equal(data, v))) {
-      return fail(path, 'enum', 'must be equal to one of the allowed values', { allowedValues: src.enum });
+    const ref = n[2];
+    if (ref != null && (errs = this.check(this.table.nodes[ref], data, path)) !== null) return errs;
+    const values = n[9];
+    if (values != null && !this.inEnum(values, data)) {
+      return fail(path, 'enum', 'must be equal to one of the allowed values', { allowedValues: values });
     }
-    if (node.anyOf !== null && (errs = this.anyOf(node.anyOf, data, path))) return errs;
-    if (node.oneOf !== null && (errs = this.oneOf(node.oneOf, data, path))) return errs;
-    if (node.allOf !== null) {
-      for (const sub of node.allOf) if ((errs = this.check(sub, data, path))) return errs;
+    if (n[13] != null && (errs = this.anyOf(n[13], data, path)) !== null) return errs;
+    if (n[14] != null && (errs = this.oneOf(n[14], data, path)) !== null) return errs;
+    const allOf = n[15];
+    if (allOf != null) {
+      for (let i = 0; i < allOf.length; i++) if ((errs = this.check(allOf[i], data, path)) !== null) return errs;
     }
-    const late = node.lateType ? types![0] : null;
+    const late = n[1] === 1 ? (type as string) : null;
     if (typeof data === 'number') {
-      if (src.maximum !== undefined && (data > src.maximum || Number.isNaN(data))) {
-        return fail(path, 'maximum', `must be <= ${src.maximum}`, { comparison: '<=', limit: src.maximum });
+      const max = n[7];
+      if (max != null && (data > max || Number.isNaN(data))) {
+        return fail(path, 'maximum', `must be <= ${max}`, { comparison: '<=', limit: max });
       }
-      if (src.minimum !== undefined && (data < src.minimum || Number.isNaN(data))) {
-        return fail(path, 'minimum', `must be >= ${src.minimum}`, { comparison: '>=', limit: src.minimum });
+      const min = n[6];
+      if (min != null && (data < min || Number.isNaN(data))) {
+        return fail(path, 'minimum', `must be >= ${min}`, { comparison: '>=', limit: min });
       }
-    } else if (late === 'number') return this.typeError(node, path);
+    } else if (late === 'number') return typeError(late, path);
     if (typeof data === 'string') {
-      if (node.regex !== null && !node.regex.test(data)) {
-        return fail(path, 'pattern', `must match pattern "${src.pattern}"`, { pattern: src.pattern });
+      const p = n[8];
+      if (p != null && !this.regex(p).test(data)) {
+        const pattern = this.table.patterns[p];
+        return fail(path, 'pattern', `must match pattern "${pattern}"`, { pattern });
       }
-    } else if (late === 'string') return this.typeError(node, path);
+    } else if (late === 'string') return typeError(late, path);
     if (Array.isArray(data)) {
-      if ((errs = this.array(node, data, path))) return errs;
-    } else if (late === 'array') return this.typeError(node, path);
+      if ((errs = this.array(n, data, path)) !== null) return errs;
+    } else if (late === 'array') return typeError(late, path);
     if (isObject(data)) {
-      if ((errs = this.object(node, data, path))) return errs;
-    } else if (late === 'object') return this.typeError(node, path);
+      if ((errs = this.object(n, data, path)) !== null) return errs;
+    } else if (late === 'object') return typeError(late, path);
     return null;
   }
 
-  private typeError(node: Node, path: string): Errors {
-    const type = node.src.type!;
-    return fail(path, 'type', `must be ${String(type)}`, { type });
+  private inEnum(values: unknown[], data: unknown): boolean {
+    for (let i = 0; i < values.length; i++) if (values[i] === data || equal(data, values[i])) return true;
+    return false;
   }
 
-  private anyOf(branches: Node[], data: unknown, path: string): Errors {
+  private anyOf(branches: SchemaNode[], data: unknown, path: string): Errors {
     const errs: SchemaError[] = [];
-    for (const branch of branches) {
-      const e = this.check(branch, data, path);
+    for (let i = 0; i < branches.length; i++) {
+      const e = this.check(branches[i], data, path);
       if (e === null) return null;
       errs.push(...e);
     }
@@ -195,21 +182,21 @@ class Checker {
   }
 
   /** ajv's loop as it is: a third passing branch makes a oneOf valid again. */
-  private oneOf(branches: Node[], data: unknown, path: string): Errors {
+  private oneOf(branches: SchemaNode[], data: unknown, path: string): Errors {
     const errs: SchemaError[] = [];
     let valid = false;
     let passing: number | [number, number] | null = null;
-    branches.forEach((branch, i) => {
-      const e = this.check(branch, data, path);
+    for (let i = 0; i < branches.length; i++) {
+      const e = this.check(branches[i], data, path);
       if (e !== null) errs.push(...e);
-      if (i > 0 && e === null && valid) {
+      else if (i > 0 && valid) {
         valid = false;
         passing = [passing as number, i];
-      } else if (e === null) {
+      } else {
         valid = true;
         passing = i;
       }
-    });
+    }
     if (valid) return null;
     errs.push({
       instancePath: path,
@@ -220,67 +207,87 @@ class Checker {
     return errs;
   }
 
-  private array(node: Node, data: unknown[], path: string): Errors {
-    const { minItems } = node.src;
-    if (minItems !== undefined && data.length < minItems) {
+  private array(n: SchemaNode, data: unknown[], path: string): Errors {
+    const minItems = n[12];
+    if (minItems != null && data.length < minItems) {
       return fail(path, 'minItems', `must NOT have fewer than ${minItems} items`, { limit: minItems });
     }
-    const { items } = node;
-    if (items === null) return null;
-    const n = Array.isArray(items) ? Math.min(items.length, data.length) : data.length;
-    for (let i = 0; i < n; i++) {
-      const errs = this.check(Array.isArray(items) ? items[i] : items, data[i], `${path}/${i}`);
-      if (errs) return errs;
+    const items = n[5];
+    if (items == null) return null;
+    let errs: Errors;
+    if (!Array.isArray(items)) {
+      // A tuple: the first items each against their own schema, the rest free.
+      const { tuple } = items;
+      const len = Math.min(tuple.length, data.length);
+      for (let i = 0; i < len; i++) if ((errs = this.check(tuple[i], data[i], `${path}/${i}`)) !== null) return errs;
+      return null;
+    }
+    for (let i = 0; i < data.length; i++) {
+      if ((errs = this.check(items, data[i], `${path}/${i}`)) !== null) return errs;
     }
     return null;
   }
 
-  private object(node: Node, data: Record<string, unknown>, path: string): Errors {
-    const { required } = node.src;
-    if (required !== undefined) {
-      for (const key of required) {
+  private object(n: SchemaNode, data: Record<string, unknown>, path: string): Errors {
+    const required = n[4];
+    if (required != null) {
+      for (let i = 0; i < required.length; i++) {
+        const key = required[i];
         if (data[key] === undefined) {
           return fail(path, 'required', `must have required property '${key}'`, { missingProperty: key });
         }
       }
     }
-    const { additional, properties, patterns } = node;
+    const additional = n[10];
+    const properties = n[3];
+    const patterns = n[11];
     let errs: Errors;
-    if (additional !== null && additional !== true) {
+    if (additional != null && additional !== true) {
       // ajv walks keys with for-in, as here.
       for (const key in data) {
-        if (node.src.properties !== undefined && Object.prototype.hasOwnProperty.call(node.src.properties, key)) continue;
-        if (patterns?.some(([re]) => re.test(key))) continue;
+        // Names are at even places and nodes are arrays: any match is a name.
+        if (properties != null && properties.indexOf(key) >= 0) continue;
+        if (patterns != null && this.matchesAny(patterns, key)) continue;
         if (additional === false) {
-          return fail(path, 'additionalProperties', 'must NOT have additional properties', {
-            additionalProperty: key,
-          });
+          return fail(path, 'additionalProperties', 'must NOT have additional properties', { additionalProperty: key });
         }
-        if ((errs = this.check(additional, data[key], `${path}/${token(key)}`))) return errs;
+        if ((errs = this.check(additional, data[key], `${path}/${token(key)}`)) !== null) return errs;
       }
     }
-    if (properties !== null) {
-      for (const [key, sub] of properties) {
-        if (data[key] !== undefined && (errs = this.check(sub, data[key], `${path}/${token(key)}`))) return errs;
+    if (properties != null) {
+      for (let i = 0; i < properties.length; i += 2) {
+        const key = properties[i] as string;
+        const value = data[key];
+        if (value !== undefined && (errs = this.check(properties[i + 1] as SchemaNode, value, `${path}/${key}`)) !== null) {
+          return errs;
+        }
       }
     }
-    if (patterns !== null) {
-      for (const [re, sub] of patterns) {
+    if (patterns != null) {
+      for (let i = 0; i < patterns.length; i += 2) {
+        const re = this.regex(patterns[i] as number);
         for (const key in data) {
-          if (re.test(key) && (errs = this.check(sub, data[key], `${path}/${token(key)}`))) return errs;
+          if (re.test(key) && (errs = this.check(patterns[i + 1] as SchemaNode, data[key], `${path}/${token(key)}`)) !== null) {
+            return errs;
+          }
         }
       }
     }
     return null;
   }
+
+  private matchesAny(patterns: (number | SchemaNode)[], key: string): boolean {
+    for (let i = 0; i < patterns.length; i += 2) if (this.regex(patterns[i] as number).test(key)) return true;
+    return false;
+  }
 }
 
 /** A validator with ajv's calling convention (`errors` set after a failed call). */
 export function tableValidator(table: SchemaTable): Validate {
-  const nodes = table.map(prepare);
-  const checker = new Checker(nodes);
+  const checker = new Checker(table);
+  const root = table.nodes[0];
   const validate: Validate = (data: unknown) => {
-    validate.errors = checker.check(nodes[0], data, '');
+    validate.errors = checker.check(root, data, '');
     return validate.errors === null;
   };
   return validate;

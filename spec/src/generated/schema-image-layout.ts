@@ -2,4 +2,4 @@
 // the table spec/src/schema-check.ts checks documents against. Do not edit.
 import type { SchemaTable } from '../schema-check';
 
-export const table: SchemaTable = JSON.parse('[{"type":"object","properties":{"imageLayoutVersion":{"type":"string","enum":["1.0.0"]}},"required":["imageLayoutVersion"]}]');
+export const table: SchemaTable = JSON.parse('{"patterns":[],"nodes":[["object",1,null,["imageLayoutVersion",["string",null,null,null,null,null,null,null,null,["1.0.0"]]],["imageLayoutVersion"]]]}');

@@ -2,4 +2,4 @@
 // the table spec/src/schema-check.ts checks documents against. Do not edit.
 import type { SchemaTable } from '../schema-check';
 
-export const table: SchemaTable = JSON.parse('[{"type":"object","properties":{"ociVersion":{"$ref":1},"id":{"type":"string"},"status":{"type":"string","enum":["creating","created","running","stopped"]},"pid":{"type":"integer","minimum":0},"bundle":{"type":"string"},"annotations":{"$ref":2}},"required":["ociVersion","id","status","bundle"]},{"type":"string"},{"$ref":3},{"type":"object","patternProperties":{".{1,}":{"type":"string"}}}]');
+export const table: SchemaTable = JSON.parse('{"patterns":[".{1,}"],"nodes":[["object",1,null,["ociVersion",[null,null,1],"id",["string"],"status",["string",null,null,null,null,null,null,null,null,["creating","created","running","stopped"]],"pid",["integer",null,null,null,null,null,0],"bundle",["string"],"annotations",[null,null,2]],["ociVersion","id","status","bundle"]],["string"],[null,null,3],["object",1,null,null,null,null,null,null,null,null,null,[0,["string"]]]]}');
