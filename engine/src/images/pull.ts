@@ -8,7 +8,7 @@ import type { ImageReference } from '@berth/spec';
 import type { Store } from '@berth/store';
 import { BlobArrivals } from './arrivals';
 import { LayerFeeds } from './layer-feed';
-import { addIndexRepoDigest, registerImage, unpackLayers } from './register';
+import { addIndexRepoDigest, recordImage, registerImage, unpackLayers } from './register';
 import { StoreContent } from './store-content';
 
 export type LayerStatus =
@@ -120,7 +120,10 @@ export async function pullIntoStore(
     const digest = pulled.indexDigest ?? manifestDigest;
     const refs: ImageReference[] = ref.digest === undefined ? [ref] : [];
     if (digest === manifestDigest) refs.push(ref.withoutTagOrDigest().withDigest(digest));
-    await registerImage(store, lease, pulled.descriptor, refs, (layer, size) => listener?.layer(layer, 'complete', size, size));
+    const complete = (layer: string, size: number): void => listener?.layer(layer, 'complete', size, size);
+    // the layers of pulled.manifest (the one onManifest unpacked) are in their snapshots, under the lease
+    if (unpacking) await recordImage(store, pulled.descriptor, pulled.manifest.config.digest, refs);
+    else await registerImage(store, lease, pulled.descriptor, refs, complete);
     // A tag naming an index: Docker's RepoDigests name the index, not the platform's manifest.
     if (digest !== manifestDigest) await addIndexRepoDigest(store, manifestDigest, ref.withoutTagOrDigest().withDigest(digest));
     return { digest, manifestDigest, updated: before?.digest !== manifestDigest };

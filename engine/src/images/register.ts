@@ -27,10 +27,16 @@ export async function registerImage(
 ): Promise<ImageEntry> {
   const m = await store.manifest(manifest.digest);
   await unpackLayers(store, lease, m, { onLayerUnpacked });
-  return store.images.add(
-    { digest: validateDigest(manifest.digest), mediaType: manifest.mediaType, size: manifest.size, config: m.config.digest },
-    refs,
-  );
+  return recordImage(store, manifest, m.config.digest, refs);
+}
+
+/**
+ * Writes the index entry of an image whose layers are unpacked already and
+ * held by the caller's lease (a pull unpacks them as they arrive).
+ */
+export function recordImage(store: Store, manifest: Descriptor, config: string, refs: readonly ImageReference[]): Promise<ImageEntry> {
+  const entry = { digest: validateDigest(manifest.digest), mediaType: manifest.mediaType, size: manifest.size, config: validateDigest(config) };
+  return store.images.add(entry, refs);
 }
 
 /**
