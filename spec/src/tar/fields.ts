@@ -8,25 +8,47 @@ export const BLOCK = 512;
 export class Malformed extends Error {}
 
 export function cstring(b: Buffer, start: number, len: number): string {
-  const field = b.subarray(start, start + len);
-  const nul = field.indexOf(0);
-  return field.subarray(0, nul === -1 ? field.length : nul).toString('utf8');
+  // bytes scanned in place: no views allocated (several fields of every header of a layer)
+  const end = Math.min(start + len, b.length);
+  let nul = start;
+  while (nul < end && b[nul] !== 0) nul++;
+  return nul <= start ? '' : b.toString('utf8', start, nul);
 }
 
 /** An octal field, or GNU base-256 (top bit set; 0xff first means negative), as GNU tar and Go read them. */
 export function decodeNumber(b: Buffer, start: number, len: number, what: string): number {
-  const field = b.subarray(start, start + len);
-  if (field[0] & 0x80) {
+  if (b[start] & 0x80) {
+    const field = b.subarray(start, start + len);
     let value = BigInt(field[0] & 0x7f);
     for (let i = 1; i < field.length; i++) value = (value << 8n) | BigInt(field[i]);
     if (field[0] === 0xff) value -= 1n << BigInt(8 * field.length - 1);
     if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) throw new Malformed(`${what} is too large`);
     return Number(value);
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  const fast = octalInPlace(b, start, Math.min(start + len, b.length));
+  if (fast !== undefined) return fast;
+  const text = b.subarray(start, start + len).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) throw new Malformed(`${what} is not an octal number: ${JSON.stringify(text)}`);
   return parseInt(text, 8);
+}
+
+/**
+ * The usual octal field (spaces, octal digits, then NULs or spaces) read
+ * without making strings; undefined for anything else, which the general
+ * path decodes or rejects with its message.
+ */
+function octalInPlace(b: Buffer, start: number, end: number): number | undefined {
+  while (end > start && (b[end - 1] === 0 || b[end - 1] === 0x20)) end--;
+  let i = start;
+  while (i < end && b[i] === 0x20) i++;
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = b[i] - 0x30;
+    if (digit < 0 || digit > 7) return undefined;
+    value = value * 8 + digit;
+  }
+  return value;
 }
 
 /** Writes value in octal when it fits, else GNU base-256 when allowed, else false. */

@@ -209,7 +209,7 @@ function after(previous: string | undefined): string {
 }
 
 function decodeHeader(block: Buffer, flag: string, size: number, pax: Map<string, Buffer>, longName?: string, longLink?: string): TarHeader {
-  const magic = block.subarray(257, 263).toString('latin1');
+  const magic = block.toString('latin1', 257, 263);
   let name = cstring(block, 0, 100);
   // Only POSIX ustar has the prefix field; old GNU headers keep atime/ctime there.
   if (magic === 'ustar\0') {
