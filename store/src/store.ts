@@ -11,12 +11,13 @@ import {
   type Digest,
   type ImageConfig,
 } from '@berth/spec';
+import { readFileSync } from 'node:fs';
 import type { CheckOptions, CheckResult } from './check';
 import { ContentStore } from './content';
 import type { DiskUsage } from './df';
 import type { GcResult, PruneResult } from './gc';
 import type { Lease } from './lease';
-import { StoreError } from './errors';
+import { NotFoundError, StoreError } from './errors';
 import { ImageIndex } from './image-index';
 import { StoreLayout, resolveRoot } from './layout';
 import { RootfsManager, type LowerdirStyle, type RootfsPaths } from './rootfs';
@@ -70,7 +71,7 @@ export class Store {
 
   /** Reads and checks an image manifest (OCI or Docker schema 2) from the content store. */
   async manifest(digest: string): Promise<ManifestSummary> {
-    const bytes = await this.content.readBytes(digest);
+    const bytes = this.readMetadata(digest);
     const what = `manifest ${digest}`;
     let mediaType: unknown;
     try {
@@ -88,7 +89,22 @@ export class Store {
   }
 
   async config(digest: string): Promise<ImageConfig> {
-    return imageConfig.parse(await this.content.readBytes(digest), `config ${digest}`);
+    return imageConfig.parse(this.readMetadata(digest), `config ${digest}`);
+  }
+
+  /**
+   * A manifest or config blob, read synchronously: a few KiB from the local store in one go,
+   * where `fs.promises.readFile` takes four thread-pool round trips (open, stat, read, close);
+   * `berth run` reads three (0.66 against 0.11 ms warm, load 9).
+   */
+  private readMetadata(digest: string): Buffer {
+    const file = this.content.path(digest);
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`blob ${digest} is not in the content store`);
+      throw err;
+    }
   }
 
   /** Chain IDs of an image's layers, base first. */

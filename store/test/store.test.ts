@@ -91,3 +91,14 @@ test('a manifest that is not JSON is a ValidationError naming it', async () => {
   const blob = await store.content.writeBytes('{not json');
   await expect(store.manifest(blob.digest)).rejects.toMatchObject({ code: 'ERR_BERTH_INVALID', message: expect.stringContaining(blob.digest) });
 });
+
+test('a manifest or config not in the content store is a NotFoundError naming it; the store can read them once it is', async () => {
+  const config = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } };
+  const bytes = Buffer.from(JSON.stringify(config));
+  const digest = digestOf(bytes);
+  await expect(store.config(digest)).rejects.toMatchObject({ code: 'ERR_BERTH_STORE_NOT_FOUND', message: `blob ${digest} is not in the content store` });
+  await expect(store.manifest(digest)).rejects.toMatchObject({ code: 'ERR_BERTH_STORE_NOT_FOUND', message: expect.stringContaining(digest) });
+  await store.content.writeBytes(bytes);
+  await expect(store.config(digest)).resolves.toMatchObject({ architecture: 'amd64', rootfs: { diff_ids: [] } });
+  await expect(store.config('sha256:nothex')).rejects.toMatchObject({ code: 'ERR_BERTH_INVALID_DIGEST' });
+});
