@@ -7,6 +7,7 @@
  */
 import type { Runtime } from '../runtime';
 import { parseFdCount } from './commands/util';
+import type { Out } from './stdout';
 
 type Values = Record<string, string | boolean>;
 
@@ -19,7 +20,7 @@ interface HotCommand {
   restAreOperands?: boolean;
   /** run() resolves to the exit status (else a call that returns exits 0). */
   status?: boolean;
-  run(runtime: Runtime, values: Values, operands: string[], stdout: NodeJS.WritableStream): Promise<unknown> | void;
+  run(runtime: Runtime, values: Values, operands: string[], stdout: Out): Promise<unknown> | void;
 }
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -104,7 +105,7 @@ const HOT: Record<string, HotCommand> = {
 
 export interface HotCall {
   /** Resolves to the process's exit status. */
-  run(runtime: Runtime, stdout: NodeJS.WritableStream): Promise<number>;
+  run(runtime: Runtime, stdout: Out): Promise<number>;
 }
 
 /** The parsed call when `argv` (after the global flags) is a plain hot command, else undefined. */

@@ -6,6 +6,7 @@ import type { Runtime } from '../runtime';
 import { DEFAULT_ROOT, OCI_VERSION } from '../state';
 import type { RuntimeContext } from './context';
 import { parseHot } from './hot';
+import { stdout } from './stdout';
 
 const VERSION = '0.1.0';
 
@@ -117,13 +118,13 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const { globals, rest, early } = parseGlobals(argv);
     if (early !== undefined) {
-      process.stdout.write(early);
+      stdout.write(early);
       return;
     }
     if (globals.log) fs.mkdirSync(path.dirname(globals.log), { recursive: true });
     log = new Logger(globals.log, globals.logFormat, globals.debug);
     if (rest.length === 0) {
-      process.stdout.write(GLOBAL_HELP);
+      stdout.write(GLOBAL_HELP);
       return;
     }
     if (globals.systemdCgroup && !fs.existsSync('/run/systemd/system')) {
@@ -141,7 +142,7 @@ export async function main(argv: string[]): Promise<void> {
     const hot = parseHot(rest);
     if (hot) {
       // The shim's calls, without clipanion (see hot.ts); a failure is reported below.
-      code = await hot.run(getRuntime(), process.stdout);
+      code = await hot.run(getRuntime(), stdout);
     } else {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { Cli } = require('clipanion') as typeof import('clipanion');
