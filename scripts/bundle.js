@@ -231,10 +231,12 @@ async function bundle(entry, out, options = {}) {
     }
     const deps = {};
     for (const imp of inputs[key].imports) {
-      if (imp.original === undefined) continue;
+      // esbuild names the request (`original`) only where it differs from the path it
+      // resolved to: a builtin such as 'node:fs' has none, and goes to the loader's own require.
+      if (imp.original === undefined && !(imp.external && !path.isAbsolute(imp.path))) continue;
       if (!imp.external) deps[imp.original] = index.get(imp.path);
       else if (path.isAbsolute(imp.path)) deps[imp.original] = fromOut(imp.path);
-      else deps[imp.original] = imp.path; // a builtin
+      else deps[imp.original ?? imp.path] = imp.path; // a builtin
     }
     const source = lazy.some((re) => re.test(abs))
       ? lazyBarrel(abs, Object.keys(deps).filter((r) => typeof deps[r] === 'number'))

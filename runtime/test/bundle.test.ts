@@ -105,6 +105,22 @@ test('a bundle without its sources file is refused as incomplete', () => {
   expect(r.stderr).toContain("code: 'ERR_BUNDLE_INCOMPLETE'");
 });
 
+test("a bundled module's builtins come from the loader's own require, not a require made per module", () => {
+  // esbuild names no request for a builtin: the table must still map it, or each module that
+  // requires one pays module.createRequire (a Module and its lookup paths) at every start.
+  write('pkg/dist/builtins.js', 'exports.sep = require("node:path").sep;\nexports.eol = require("os").EOL;\n');
+  const entry = path.join(dir, 'out2', 'cli.js');
+  execFileSync(process.execPath, [BUNDLER, 'pkg/dist/builtins.js', entry], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', `const m = require('node:module'); let made = 0; const real = m.createRequire; m.createRequire = (f) => (made++, real(f));
+      const b = require(${JSON.stringify(entry)}); process.stdout.write(JSON.stringify([b.sep, b.eol, made]));`],
+    { encoding: 'utf8' },
+  );
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual([path.sep, os.EOL, 0]);
+});
+
 test('bad arguments: a clear error, nothing written', () => {
   const r = spawnSync(process.execPath, [BUNDLER, path.join(dir, 'nope.js'), path.join(dir, 'x', 'cli.js')], { encoding: 'utf8' });
   expect(r.status).toBe(2);
