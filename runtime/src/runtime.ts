@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { S_IF, SysError, closeFd, mknod, pidfdOpen, pidfdSendSignal, pollReadable } from '@berth/sys';
 import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ContainerStateError } from './errors';
@@ -33,6 +32,8 @@ export interface RunOptions extends CreateOptions {
 }
 
 const KILL_WAIT_MS = 10_000;
+/** Linux's number, not node:os's table: loading node:os costs every call (start, state, delete) a builtin module. */
+const SIGKILL = 9;
 
 /**
  * What only create and run need (the config validator, the plan, child_process), loaded when
@@ -202,7 +203,7 @@ export class Runtime {
         cgroupPaths: Object.keys(cg.paths()).length > 0 ? cg.paths() : undefined,
       };
       // exec runs with the config the container was created with (runc keeps it in its state too).
-      writeAtomic(path.join(dir, 'config.json'), JSON.stringify(bundle.config));
+      writeAtomic(path.join(dir, 'config.json'), JSON.stringify(bundle.config), 0o600, false);
       this.dirs.save(state);
       if (opts.pidFile) writeAtomic(opts.pidFile, String(launched.pid), 0o644);
       if (!wait) await launched.exited;
@@ -323,7 +324,7 @@ export class Runtime {
     }
     this.signalInit(state, signal);
     // As runc: a frozen task cannot act on SIGKILL, so a paused container is thawed for it.
-    if (status === 'paused' && signal === os.constants.signals.SIGKILL) await cgroupOf(state)?.thaw();
+    if (status === 'paused' && signal === SIGKILL) await cgroupOf(state)?.thaw();
   }
 
   /** Signals exactly the container's first process: through a pidfd checked against the start time. */
@@ -410,7 +411,7 @@ export class Runtime {
     }
     try {
       if (!isAlive(state)) return;
-      pidfdSendSignal(pidfd, os.constants.signals.SIGKILL);
+      pidfdSendSignal(pidfd, SIGKILL);
       if (!pollReadable(pidfd, KILL_WAIT_MS) && isAlive(state)) {
         throw new ContainerStateError(`container ${state.id}: process ${state.pid} did not exit after SIGKILL`);
       }
