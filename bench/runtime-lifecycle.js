@@ -5,7 +5,8 @@
 // the medians and their ratios.
 // Usage: node bench/runtime-lifecycle.js [cycles=10]
 // BENCH_AB=1 also runs berth-runtime from dist/ without its bundle (BERTH_RUNTIME_BUNDLE=0) in
-// each cycle: a paired A/B of the bundle.
+// each cycle: a paired A/B of the bundle. BENCH_OTHER=PATH does the same with another build's
+// bin (e.g. a copy of the tree at an older commit, built): a paired A/B of two versions.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -100,18 +101,22 @@ const stepLine = (steps) => Object.entries(steps).map(([k, v]) => `${k} ${median
 try {
   makeBundle();
   const ab = process.env.BENCH_AB === '1';
+  const otherBin = process.env.BENCH_OTHER ? path.resolve(process.env.BENCH_OTHER) : undefined;
   const noBundle = { ...process.env, BERTH_RUNTIME_BUNDLE: '0' };
-  const times = { runc: [], berth: [], dist: [], node: [] };
-  const steps = { runc: newSteps(), berth: newSteps(), dist: newSteps() };
+  const times = { runc: [], berth: [], dist: [], other: [], node: [] };
+  const steps = { runc: newSteps(), berth: newSteps(), dist: newSteps(), other: newSteps() };
   for (let i = 0; i < cycles; i++) {
     times.runc.push(cycle('runc', ['--root', path.join(dir, 'runc')], `b${i}`, steps.runc));
     // exec'd directly, as containerd-shim-runc-v2 and conmon do (so its shebang applies)
     const bundled = () => times.berth.push(cycle(berthBin, ['--root', path.join(dir, 'berth')], `b${i}`, steps.berth));
     const fromDist = () => times.dist.push(cycle(berthBin, ['--root', path.join(dir, 'berth')], `d${i}`, steps.dist, noBundle));
     // A/B: which goes first alternates, so neither always follows runc
+    const other = () => times.other.push(cycle(otherBin, ['--root', path.join(dir, 'other')], `o${i}`, steps.other));
     if (ab && i % 2 === 1) fromDist();
+    if (otherBin && i % 2 === 1) other();
     bundled();
     if (ab && i % 2 === 0) fromDist();
+    if (otherBin && i % 2 === 0) other();
     const t0 = process.hrtime.bigint();
     run(process.execPath, ['-e', '0']);
     times.node.push(ms(t0));
@@ -129,6 +134,10 @@ try {
   if (ab) {
     const d = median(times.dist);
     console.log(`  without bundle ${d.toFixed(0)} ms (${stepLine(steps.dist)}), ${(d / r).toFixed(2)}x runc; bundle/dist ${(b / d).toFixed(2)}`);
+  }
+  if (otherBin) {
+    const o = median(times.other);
+    console.log(`  other build ${o.toFixed(0)} ms (${stepLine(steps.other)}), ${(o / r).toFixed(2)}x runc; this/other ${(b / o).toFixed(2)} (${otherBin})`);
   }
   console.log(`ratio         ${(b / r).toFixed(2)}x runc   (load average ${os.loadavg()[0].toFixed(2)}, ${os.cpus().length} cpus)`);
   const xr = median(execs.runc);
