@@ -16,10 +16,11 @@ export interface BerthContext extends BaseContext {
 /** The store under the chosen root. */
 export async function openStore(ctx: Pick<BerthContext, 'root'>): Promise<Store> {
   const { Store: StoreClass } = require('@berth/store') as typeof import('@berth/store');
-  const { mkdir } = require('node:fs/promises') as typeof import('node:fs/promises');
+  const { mkdirSync } = require('node:fs') as typeof import('node:fs');
   const store = new StoreClass({ root: ctx.root });
-  // A fresh root (first use, or a test's temp dir) is created as dockerd creates its data root.
-  await mkdir(store.root, { recursive: true, mode: 0o711 });
+  // A fresh root (first use, or a test's temp dir) is created as dockerd creates its data root
+  // (synchronously: one syscall, not a thread-pool round trip, before every command's work).
+  mkdirSync(store.root, { recursive: true, mode: 0o711 });
   return store;
 }
 
