@@ -88,6 +88,9 @@ export async function pullIntoStore(
     };
     let unpacking: Promise<void> | undefined;
     const onManifest = (m: ImageManifest): void => {
+      // one lease write for the image's blobs, not one per blob as each download starts (each
+      // takes the store lock); the writers' own protect calls then find them protected
+      lease.protect(m.config.digest, ...m.layers.map((l) => l.digest)).catch(() => {}); // a failure fails the first writer
       for (const l of m.layers) feeds.want(l.digest);
       unpacking = unpackLayers(store, lease, m, {
         ready: (d) => arrivals.wait(d),
