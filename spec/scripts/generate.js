@@ -203,7 +203,51 @@ function schemaTable(rootFile) {
     return Array.from(out, (v) => v ?? null);
   };
   target(rootFile, '');
-  return { patterns, nodes };
+  return flatten(patterns, nodes);
+}
+
+/**
+ * The tree made flat: every child becomes the index of a node, identical nodes are kept once,
+ * and a node that is only a `$ref` becomes its target. A start-up then parses a few hundred
+ * small arrays instead of a tree with a copy of `["string"]` at each use.
+ */
+function flatten(patterns, tree) {
+  const out = [];
+  const seen = new Map();
+  const done = new Map();
+  const busy = new Set();
+  const intern = (node) => {
+    const key = JSON.stringify(node);
+    if (!seen.has(key)) seen.set(key, out.push(node) - 1);
+    return seen.get(key);
+  };
+  const ref = (i) => {
+    if (done.has(i)) return done.get(i);
+    if (busy.has(i)) throw new Error('a cyclic $ref: spec/src/schema-check.ts tables cannot hold one');
+    busy.add(i);
+    const at = visit(tree[i]);
+    busy.delete(i);
+    done.set(i, at);
+    return at;
+  };
+  const visit = (node) => {
+    if (typeof node === 'boolean') return node;
+    const n = node.slice();
+    const child = (c) => visit(c);
+    if (n[PLACE.$ref] !== null && n[PLACE.$ref] !== undefined) {
+      const target = ref(n[PLACE.$ref]);
+      if (n.length === PLACE.$ref + 1 && n.slice(0, PLACE.$ref).every((v) => v === null)) return target;
+      n[PLACE.$ref] = target;
+    }
+    if (n[PLACE.properties]) n[PLACE.properties] = n[PLACE.properties].map((v, i) => (i % 2 ? child(v) : v));
+    if (n[PLACE.patternProperties]) n[PLACE.patternProperties] = n[PLACE.patternProperties].map((v, i) => (i % 2 ? child(v) : v));
+    if (n[PLACE.items]) n[PLACE.items] = n[PLACE.items].tuple ? { tuple: n[PLACE.items].tuple.map(child) } : child(n[PLACE.items]);
+    if (Array.isArray(n[PLACE.additionalProperties])) n[PLACE.additionalProperties] = child(n[PLACE.additionalProperties]);
+    for (const k of ['anyOf', 'oneOf', 'allOf']) if (n[PLACE[k]]) n[PLACE[k]] = n[PLACE[k]].map(child);
+    return intern(n);
+  };
+  const root = ref(0);
+  return { patterns, root, nodes: out };
 }
 
 /** JSON as the body of a single-quoted JS string (fewer escapes than a double-quoted one). */

@@ -15,36 +15,39 @@
  */
 
 /**
- * One schema, by position (the generator drops trailing nulls; the most used keywords first):
+ * One schema, by position (the generator drops trailing nulls; the most used keywords first).
+ * A child schema is the index of its node in the table: the generator keeps identical nodes
+ * once and turns a bare `$ref` into its target's index.
  * 0 type (a name, a list of names, or null); 1 late: 1 where ajv checks a lone type inside its
- * keyword group (the schema has keywords of that type's group) instead of first; 2 `$ref`: the
- * target's index in the table's nodes; 3 properties: [name, node, name, node, ...];
- * 4 required; 5 items: a node, or `{ tuple: [node, ...] }`; 6 minimum; 7 maximum; 8 pattern:
- * an index into the table's patterns; 9 enum; 10 additionalProperties: a boolean or a node;
+ * keyword group (the schema has keywords of that type's group) instead of first; 2 `$ref` (with
+ * other keywords beside it); 3 properties: [name, node, name, node, ...]; 4 required; 5 items:
+ * a node, or `{ tuple: [node, ...] }`; 6 minimum; 7 maximum; 8 pattern: an index into the
+ * table's patterns; 9 enum; 10 additionalProperties: a boolean or a node;
  * 11 patternProperties: [pattern index, node, ...]; 12 minItems; 13 anyOf; 14 oneOf; 15 allOf.
  */
 export type SchemaNode = [
   type?: string | string[] | null,
   late?: 0 | 1 | null,
   ref?: number | null,
-  properties?: (string | SchemaNode)[] | null,
+  properties?: (string | number)[] | null,
   required?: string[] | null,
-  items?: SchemaNode | { tuple: SchemaNode[] } | null,
+  items?: number | { tuple: number[] } | null,
   minimum?: number | null,
   maximum?: number | null,
   pattern?: number | null,
   enumValues?: unknown[] | null,
-  additionalProperties?: boolean | SchemaNode | null,
-  patternProperties?: (number | SchemaNode)[] | null,
+  additionalProperties?: boolean | number | null,
+  patternProperties?: number[] | null,
   minItems?: number | null,
-  anyOf?: SchemaNode[] | null,
-  oneOf?: SchemaNode[] | null,
-  allOf?: SchemaNode[] | null,
+  anyOf?: number[] | null,
+  oneOf?: number[] | null,
+  allOf?: number[] | null,
 ];
 
-/** A document's schema: nodes[0] is the root, the others are `$ref` targets. */
+/** A document's schema: its nodes, the root's index, and the patterns they use. */
 export interface SchemaTable {
   patterns: string[];
+  root: number;
   nodes: SchemaNode[];
 }
 
@@ -119,7 +122,8 @@ class Checker {
     return (this.regexes[i] ??= new RegExp(this.table.patterns[i], 'u'));
   }
 
-  check(n: SchemaNode, data: unknown, path: string): Errors {
+  check(at: number, data: unknown, path: string): Errors {
+    const n = this.table.nodes[at];
     const type = n[0];
     if (type != null && n[1] !== 1 && !hasTypes(type, data)) return typeError(type, path);
     // A late type with nothing else but a format (which is not checked): its check is all.
@@ -127,7 +131,7 @@ class Checker {
     // ajv's order: $ref, enum, anyOf, oneOf, allOf, then each type's group.
     let errs: Errors;
     const ref = n[2];
-    if (ref != null && (errs = this.check(this.table.nodes[ref], data, path)) !== null) return errs;
+    if (ref != null && (errs = this.check(ref, data, path)) !== null) return errs;
     const values = n[9];
     if (values != null && !this.inEnum(values, data)) {
       return fail(path, 'enum', 'must be equal to one of the allowed values', { allowedValues: values });
@@ -170,7 +174,7 @@ class Checker {
     return false;
   }
 
-  private anyOf(branches: SchemaNode[], data: unknown, path: string): Errors {
+  private anyOf(branches: number[], data: unknown, path: string): Errors {
     const errs: SchemaError[] = [];
     for (let i = 0; i < branches.length; i++) {
       const e = this.check(branches[i], data, path);
@@ -182,7 +186,7 @@ class Checker {
   }
 
   /** ajv's loop as it is: a third passing branch makes a oneOf valid again. */
-  private oneOf(branches: SchemaNode[], data: unknown, path: string): Errors {
+  private oneOf(branches: number[], data: unknown, path: string): Errors {
     const errs: SchemaError[] = [];
     let valid = false;
     let passing: number | [number, number] | null = null;
@@ -215,7 +219,7 @@ class Checker {
     const items = n[5];
     if (items == null) return null;
     let errs: Errors;
-    if (!Array.isArray(items)) {
+    if (typeof items !== 'number') {
       // A tuple: the first items each against their own schema, the rest free.
       const { tuple } = items;
       const len = Math.min(tuple.length, data.length);
@@ -245,7 +249,7 @@ class Checker {
     if (additional != null && additional !== true) {
       // ajv walks keys with for-in, as here.
       for (const key in data) {
-        // Names are at even places and nodes are arrays: any match is a name.
+        // Names are at even places and nodes are numbers: any match is a name.
         if (properties != null && properties.indexOf(key) >= 0) continue;
         if (patterns != null && this.matchesAny(patterns, key)) continue;
         if (additional === false) {
@@ -258,16 +262,16 @@ class Checker {
       for (let i = 0; i < properties.length; i += 2) {
         const key = properties[i] as string;
         const value = data[key];
-        if (value !== undefined && (errs = this.check(properties[i + 1] as SchemaNode, value, `${path}/${key}`)) !== null) {
+        if (value !== undefined && (errs = this.check(properties[i + 1] as number, value, `${path}/${key}`)) !== null) {
           return errs;
         }
       }
     }
     if (patterns != null) {
       for (let i = 0; i < patterns.length; i += 2) {
-        const re = this.regex(patterns[i] as number);
+        const re = this.regex(patterns[i]);
         for (const key in data) {
-          if (re.test(key) && (errs = this.check(patterns[i + 1] as SchemaNode, data[key], `${path}/${token(key)}`)) !== null) {
+          if (re.test(key) && (errs = this.check(patterns[i + 1], data[key], `${path}/${token(key)}`)) !== null) {
             return errs;
           }
         }
@@ -276,8 +280,8 @@ class Checker {
     return null;
   }
 
-  private matchesAny(patterns: (number | SchemaNode)[], key: string): boolean {
-    for (let i = 0; i < patterns.length; i += 2) if (this.regex(patterns[i] as number).test(key)) return true;
+  private matchesAny(patterns: number[], key: string): boolean {
+    for (let i = 0; i < patterns.length; i += 2) if (this.regex(patterns[i]).test(key)) return true;
     return false;
   }
 }
@@ -285,7 +289,7 @@ class Checker {
 /** A validator with ajv's calling convention (`errors` set after a failed call). */
 export function tableValidator(table: SchemaTable): Validate {
   const checker = new Checker(table);
-  const root = table.nodes[0];
+  const { root } = table;
   const validate: Validate = (data: unknown) => {
     validate.errors = checker.check(root, data, '');
     return validate.errors === null;

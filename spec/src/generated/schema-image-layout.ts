@@ -2,4 +2,4 @@
 // the table spec/src/schema-check.ts checks documents against. Do not edit.
 import type { SchemaTable } from '../schema-check';
 
-export const table: SchemaTable = JSON.parse('{"patterns":[],"nodes":[["object",1,null,["imageLayoutVersion",["string",null,null,null,null,null,null,null,null,["1.0.0"]]],["imageLayoutVersion"]]]}');
+export const table: SchemaTable = JSON.parse('{"patterns":[],"root":1,"nodes":[["string",null,null,null,null,null,null,null,null,["1.0.0"]],["object",1,null,["imageLayoutVersion",0],["imageLayoutVersion"]]]}');

@@ -2,4 +2,4 @@
 // the table spec/src/schema-check.ts checks documents against. Do not edit.
 import type { SchemaTable } from '../schema-check';
 
-export const table: SchemaTable = JSON.parse('{"patterns":[".{1,}"],"nodes":[["object",1,null,["ociVersion",[null,null,1],"id",["string"],"status",["string",null,null,null,null,null,null,null,null,["creating","created","running","stopped"]],"pid",["integer",null,null,null,null,null,0],"bundle",["string"],"annotations",[null,null,2]],["ociVersion","id","status","bundle"]],["string"],[null,null,3],["object",1,null,null,null,null,null,null,null,null,null,[0,["string"]]]]}');
+export const table: SchemaTable = JSON.parse('{"patterns":[".{1,}"],"root":4,"nodes":[["string"],["string",null,null,null,null,null,null,null,null,["creating","created","running","stopped"]],["integer",null,null,null,null,null,0],["object",1,null,null,null,null,null,null,null,null,null,[0,0]],["object",1,null,["ociVersion",0,"id",0,"status",1,"pid",2,"bundle",0,"annotations",3],["ociVersion","id","status","bundle"]]]}');
