@@ -9,7 +9,8 @@
       "target_name": "berth-init",
       "type": "executable",
       "sources": ["native/init/init.c", "native/init/plan.c", "native/init/rootfs.c", "native/init/process.c", "native/init/hooks.c"],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-O2"]
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-O2", "-ffunction-sections", "-fdata-sections"],
+      "ldflags": ["-static", "-s", "-Wl,--gc-sections"]
     }
   ]
 }

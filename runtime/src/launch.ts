@@ -41,19 +41,20 @@ export async function launch(plan: LaunchPlan, consoleSocket?: string, hooks: La
   // Encoded first: a bad plan throws before anything is started.
   const encoded = encodePlan(plan);
   const [sync, theirs] = socketPair();
-  fds.push(theirs);
   let consoleFd: number | undefined;
   let started: ReturnType<typeof spawnProcess>;
   try {
-    if (consoleSocket !== undefined) {
-      consoleFd = unixConnect(consoleSocket);
-      fds.push(consoleFd);
+    fds.push(theirs);
+    if (consoleSocket !== undefined) fds.push((consoleFd = unixConnect(consoleSocket)));
+    try {
+      // Run from a sealed memfd copy (CVE-2019-5736): berth-init then need not copy and re-exec itself.
+      started = spawnProcess(initPath(), [initPath(), String(syncIndex)], fds, { sealed: true });
+    } catch (err) {
+      throw new InitError(`cannot run ${initPath()}: ${(err as Error).message}`);
     }
-    // Run from a sealed memfd copy (CVE-2019-5736): berth-init then need not copy and re-exec itself.
-    started = spawnProcess(initPath(), [initPath(), String(syncIndex)], fds, { sealed: true });
   } catch (err) {
     closeFd(sync);
-    throw new InitError(`cannot run ${initPath()}: ${(err as Error).message}`);
+    throw err;
   } finally {
     closeFd(theirs);
     if (consoleFd !== undefined) closeFd(consoleFd);
