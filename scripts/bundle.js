@@ -126,7 +126,8 @@ function __load(i) {
   const req = (request) => {
     const dep = Object.hasOwn(deps, request) ? deps[request] : undefined;
     if (typeof dep === 'number') return __load(dep);
-    if (dep !== undefined) return require(dep);
+    // Relative to the bundle, whichever require runs the loader (the bin compiles it itself).
+    if (dep !== undefined) return require(dep[0] === '.' ? __path.join(__dirname, dep) : dep);
     return fromHere()(request); // computed, e.g. an addon's path
   };
   req.resolve = (request, options) => fromHere().resolve(request, options);
@@ -277,7 +278,8 @@ async function bundle(entry, out, options = {}) {
   fs.renameSync(tmp, out);
   // Older data files of this bundle (a process still reading one holds it open).
   for (const f of fs.readdirSync(outDir)) {
-    if (f.startsWith(`${base}.`) && !f.startsWith(dataName) && (f.endsWith('.data') || f.endsWith('.data.cache'))) {
+    // (and code caches of an older loader, which a bin may keep next to it: `cli.js.*.v8`)
+    if (f.startsWith(`${base}.`) && !f.startsWith(dataName) && (f.endsWith('.data') || f.endsWith('.data.cache') || f.endsWith('.v8'))) {
       fs.rmSync(path.join(outDir, f), { recursive: true, force: true });
     }
   }

@@ -12,6 +12,20 @@ function run(args: string[]): Promise<{ code: number; output: string }> {
 }
 
 describe('berth-runtime bin', () => {
+  test("the bin compiles its bundle's loader with a code cache named by the file's inode, mtime and size (npm run build first)", async () => {
+    const bundleDir = path.resolve(__dirname, '../dist/bundle');
+    if (!fs.existsSync(path.join(bundleDir, 'cli.js'))) throw new Error('no runtime bundle: run `npm run build` first');
+    const st = fs.statSync(path.join(bundleDir, 'cli.js'));
+    const cache = path.join(bundleDir, `cli.js.${st.ino}-${Math.trunc(st.mtimeMs)}-${st.size}-${process.version}.v8`);
+    fs.rmSync(cache, { force: true });
+    const first = await run(['--version']);
+    expect(fs.statSync(cache).size).toBeGreaterThan(0);
+    const second = await run(['--version']);
+    expect(second).toEqual(first);
+    expect(first.output).toMatch(/^berth-runtime version /);
+  });
+
+
   test('arguments meant for the command (e.g. an exec argv with --env-file) never reach Node itself', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bin-'));
     try {
