@@ -185,7 +185,7 @@ class Checker {
     return errs;
   }
 
-  /** ajv's loop as it is: a third passing branch makes a oneOf valid again. */
+  /** ajv's loop: it stops at the second passing branch. */
   private oneOf(branches: number[], data: unknown, path: string): Errors {
     const errs: SchemaError[] = [];
     let valid = false;
@@ -193,9 +193,10 @@ class Checker {
     for (let i = 0; i < branches.length; i++) {
       const e = this.check(branches[i], data, path);
       if (e !== null) errs.push(...e);
-      else if (i > 0 && valid) {
+      else if (valid) {
         valid = false;
         passing = [passing as number, i];
+        break;
       } else {
         valid = true;
         passing = i;
