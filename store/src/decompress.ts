@@ -3,7 +3,6 @@
  * gzip through zlib, zstd through Debian's `zstd` program (Node 20's zlib has
  * no zstd), anything else passed through as a plain tar.
  */
-import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { types } from 'node:util';
@@ -265,6 +264,9 @@ export async function* gunzipStream(input: AsyncIterable<Buffer>, layer: string)
 }
 
 async function* zstd(input: AsyncIterable<Buffer>, layer: string): AsyncGenerator<Buffer> {
+  // loaded here: gzip and plain layers (and berth run, which imports this module) never need it
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn('zstd', ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

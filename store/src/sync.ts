@@ -6,7 +6,6 @@
  * directory under it. Without this, a power cut after the rename could
  * leave a snapshot that looks complete with empty or missing files.
  */
-import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
@@ -45,6 +44,9 @@ export async function syncTrees(dirs: readonly string[]): Promise<void> {
   if (dirs.length === 0) return;
   const dir = dirs[0];
   if (!syncMissing) {
+    // loaded here, not at import: berth run imports the store and never syncs a tree
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execFile } = require('node:child_process') as typeof import('node:child_process');
     const missing = await new Promise<boolean>((resolve, reject) => {
       execFile('sync', ['--file-system', dir], (err) => {
         if (!err) resolve(false);
