@@ -7,7 +7,7 @@
 // The compiled CLI (`npx tsc -b engine`); kept small so start-up stays fast.
 const path = require('node:path');
 
-// `berth run` loads from the bundle `npm run build` makes (engine/dist/bundle/cli.js, by
+// `berth run` and `berth pull` load from the bundle `npm run build` makes (engine/dist/bundle/cli.js, by
 // scripts/bundle.js: one file of sources, no module resolution, its own per-module code caches;
 // fewer instructions than the files with compile-cache.js). Without it, when a `tsc -b` has
 // rebuilt dist/ since (stale), with BERTH_BUNDLE=0 or BERTH_CODE_CACHE=0, and for every other
@@ -19,7 +19,7 @@ let i = 2;
 while (argv[i] === '--root' || (argv[i] !== undefined && argv[i].startsWith('--root='))) i += argv[i] === '--root' ? 2 : 1;
 const group = COMMANDS.has(argv[i]) ? argv[i] : 'other';
 const cache = process.env.BERTH_CODE_CACHE !== '0';
-if (!(group === 'run' && cache && process.env.BERTH_BUNDLE !== '0' && loadBundle())) {
+if (!((group === 'run' || group === 'pull') && cache && process.env.BERTH_BUNDLE !== '0' && loadBundle())) {
   if (cache) require('./compile-cache').install(path.join(__dirname, '..', '..'), path.join(__dirname, '..', 'dist', '.v8-cache'), group);
   try {
     require('../dist/cli/main.js');

@@ -12,13 +12,18 @@ if (extraCa) {
 }
 
 const argv = process.argv.slice(2);
-// `berth run` skips clipanion (hot.ts); the full CLI loads for everything else.
+// `berth run` and `berth pull` skip clipanion (hot.ts); the full CLI loads for everything else.
 const hot = runHot(argv);
 if (hot !== undefined) {
   // When `berth run` settles, its container has been reaped and cleaned up, and its stdio was
   // the container's own (inherited) or written synchronously (pipes, files and terminals are, on
-  // Linux): exit at once rather than let Node tear the heap down (~5-20 ms here).
-  void hot.then((code) => process.exit(code));
+  // Linux); when `berth pull` settles, its image is in the store and its registry client closed.
+  // Exit at once rather than let Node tear the heap down (~5-20 ms for run, more after a pull),
+  // once anything still queued on stdout/stderr is written.
+  void hot.then((code) => {
+    if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  });
 } else {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when needed
   void (require('./cli') as typeof import('./cli')).runCli(argv).then((code) => {

@@ -61,10 +61,12 @@ function berth(args: string[], env: Record<string, string> = {}): { status: numb
 
 const ok = (stdout: string) => ({ status: 0, stdout, stderr: '' });
 
-test('berth run loads from the bundle; other commands from dist/ with the code cache', () => {
+test('berth run and berth pull load from the bundle; other commands from dist/ with the code cache', () => {
   expect(berth(['run', 'busybox'])).toEqual(ok('bundle no-cache run busybox\n'));
   expect(berth(['--root', '/r', 'run', 'x'])).toEqual(ok('bundle no-cache --root /r run x\n'));
   expect(berth(['--root=/r', 'run'])).toEqual(ok('bundle no-cache --root=/r run\n'));
+  expect(berth(['pull', '-q', 'busybox'])).toEqual(ok('bundle no-cache pull -q busybox\n'));
+  expect(berth(['--root', '/r', 'pull', 'x'])).toEqual(ok('bundle no-cache --root /r pull x\n'));
   expect(berth(['images'])).toEqual(ok('dist cache images\n'));
   expect(berth(['container', 'run', 'x'])).toEqual(ok('dist cache container run x\n'));
   // the bundle's loader kept code caches of what it compiled

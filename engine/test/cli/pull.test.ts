@@ -109,6 +109,14 @@ describe('berth pull', () => {
     expect((await berth(['--root'])).code).toBe(125);
   });
 
+  it('image pull and --platform=P (the hot path without clipanion) pull as pull does', async () => {
+    const ref = `${registry.host}/multi:latest`;
+    const r = await berth(['--root', root, 'image', 'pull', `--platform=linux/arm64`, '-q', ref]);
+    expect(r).toEqual({ code: 0, stdout: `${ref}\n`, stderr: '' });
+    const arch = await berth(['--root', root, 'image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', ref]);
+    expect(arch.stdout).toBe('linux/arm64\n');
+  });
+
   it('--platform picks the image from an index; the Digest line names the index', async () => {
     const ref = `${registry.host}/multi:latest`;
     const r = await berth(['--root', root, 'pull', '--platform', 'linux/arm64', ref]);
