@@ -3,7 +3,9 @@
  * opts/envfile.go): `K=V` taken as is; a bare `K` takes the value from
  * berth's own environment, and is dropped when unset there.
  */
-import { readFile } from 'node:fs/promises';
+// Synchronous: node:fs/promises (and node:readline, which it loads) would load on every run for a
+// flag that is rarely given, and `berth run` has nothing else to do while a small file is read.
+import { readFileSync } from 'node:fs';
 import { RunUsageError } from './errors';
 
 export function parseEnvFlag(entry: string, env: NodeJS.ProcessEnv, where = '-e'): string | undefined {
@@ -35,7 +37,7 @@ export async function collectEnv(flags: readonly string[], files: readonly strin
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       throw new RunUsageError(`open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
     }
