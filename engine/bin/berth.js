@@ -17,7 +17,7 @@ const COMMANDS = new Set(['run', 'container', 'pull', 'push', 'images', 'image',
 const argv = process.argv;
 let i = 2;
 while (argv[i] === '--root' || (argv[i] !== undefined && argv[i].startsWith('--root='))) i += argv[i] === '--root' ? 2 : 1;
-const group = COMMANDS.has(argv[i]) ? argv[i] : 'other';
+const group = argv[i] === 'image' && argv[i + 1] === 'pull' ? 'pull' : COMMANDS.has(argv[i]) ? argv[i] : 'other';
 const cache = process.env.BERTH_CODE_CACHE !== '0';
 if (!((group === 'run' || group === 'pull') && cache && process.env.BERTH_BUNDLE !== '0' && loadBundle())) {
   if (cache) require('./compile-cache').install(path.join(__dirname, '..', '..'), path.join(__dirname, '..', 'dist', '.v8-cache'), group);

@@ -67,7 +67,9 @@ test('berth run and berth pull load from the bundle; other commands from dist/ w
   expect(berth(['--root=/r', 'run'])).toEqual(ok('bundle no-cache --root=/r run\n'));
   expect(berth(['pull', '-q', 'busybox'])).toEqual(ok('bundle no-cache pull -q busybox\n'));
   expect(berth(['--root', '/r', 'pull', 'x'])).toEqual(ok('bundle no-cache --root /r pull x\n'));
+  expect(berth(['image', 'pull', 'x'])).toEqual(ok('bundle no-cache image pull x\n'));
   expect(berth(['images'])).toEqual(ok('dist cache images\n'));
+  expect(berth(['image', 'ls'])).toEqual(ok('dist cache image ls\n'));
   expect(berth(['container', 'run', 'x'])).toEqual(ok('dist cache container run x\n'));
   // the bundle's loader kept code caches of what it compiled
   expect(readdirSync(path.join(engine, 'dist', 'bundle')).some((f) => f.endsWith('.data.cache'))).toBe(true);
