@@ -96,4 +96,7 @@ if (cli === undefined) {
     throw err;
   }
 }
-cli.main(argv);
+// A call that leaves nothing pending exits at once (exit listeners, e.g. the code caches' writers, still run).
+cli.main(argv).then((final) => {
+  if (final === true) process.exit();
+});

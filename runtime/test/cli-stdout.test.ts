@@ -1,7 +1,7 @@
 /**
  * The bin prints with write(2) on fd 1 (cli/stdout.ts), not process.stdout: building that
  * stream loads ~20 builtin modules (and `net` on a pipe) in every call. Run through the built
- * bin (npm run build), on a pipe, as a shim reads it.
+ * bin (npm run build), on a pipe, as a shim reads it. Such calls also exit as soon as main() resolves.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -49,4 +49,14 @@ test('--version and --help print whole on a pipe', () => {
   const h = runBin(['--help']);
   expect(h.stdout).toContain('Usage: berth-runtime [global options] COMMAND');
   expect(h.stdout.endsWith('for a command\'s options.\n')).toBe(true);
+});
+
+test('calls that leave nothing pending exit at once, with their status and their error on stderr', () => {
+  const missing = runBin(['--root', path.join(root, 'state'), 'state', 'nosuch']);
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toContain('container nosuch does not exist');
+  expect(missing.stdout).toBe('');
+  const forced = runBin(['--root', path.join(root, 'state'), 'delete', '--force', 'nosuch']);
+  expect(forced.status).toBe(0);
+  expect(forced.stderr).toBe('');
 });

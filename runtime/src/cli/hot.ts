@@ -106,7 +106,15 @@ const HOT: Record<string, HotCommand> = {
 export interface HotCall {
   /** Resolves to the process's exit status. */
   run(runtime: Runtime, stdout: Out): Promise<number>;
+  /**
+   * Nothing of the call is pending once run() settles (no child, socket or pty to wait for):
+   * state, start, kill and delete. The bin may then exit at once.
+   */
+  final: boolean;
 }
+
+/** The hot commands that leave nothing running in this process when they return. */
+const FINAL = new Set(['state', 'start', 'kill', 'delete']);
 
 /** The parsed call when `argv` (after the global flags) is a plain hot command, else undefined. */
 export function parseHot(argv: readonly string[]): HotCall | undefined {
@@ -141,6 +149,7 @@ export function parseHot(argv: readonly string[]): HotCall | undefined {
   }
   if (operands.length < cmd.operands[0] || operands.length > cmd.operands[1]) return undefined;
   return {
+    final: FINAL.has(argv[0]),
     run: async (runtime, stdout) => {
       const result = await cmd.run(runtime, values, operands, stdout);
       return cmd.status ? (result as number) : 0;
