@@ -15,24 +15,17 @@ const SOURCE = '/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/
 const OUT = path.join(__dirname, '..', 'test', 'seccomp', 'fixtures', 'docker-default.json');
 const GOARCH = 'amd64';
 const KERNEL = [5, 10]; // any kernel >= 4.8 gives the same result
-// Docker's default capability set (oci/caps/defaults.go).
-const CAPS = new Set([
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-]);
+// Docker's default capability set, read from moby's oci/caps/defaults.go in the same package
+// (engine/src/run/spec.ts's DOCKER_DEFAULT_CAPS is held to that file by a test).
+const CAPS = new Set(dockerDefaultCaps(path.join(path.dirname(SOURCE), '..', '..', 'oci', 'caps', 'defaults.go')));
 const SCMP_OF_GOARCH = { amd64: 'SCMP_ARCH_X86_64' };
+
+/** The capability names in the list that moby's DefaultCapabilities() returns. */
+function dockerDefaultCaps(file) {
+  const body = /DefaultCapabilities\(\) \[\]string \{\s*return \[\]string\{([^}]*)\}/.exec(fs.readFileSync(file, 'utf8'));
+  if (!body) throw new Error(`${file}: no DefaultCapabilities() list`);
+  return [...body[1].matchAll(/"(CAP_[A-Z_]+)"/g)].map((m) => m[1]);
+}
 
 function kernelAtLeast(min) {
   const [maj, minor] = min.split('.').map(Number);

@@ -27,6 +27,13 @@ it('the committed profile is what the generator makes from the installed moby de
   }
 });
 
+it("DOCKER_DEFAULT_CAPS is the list moby's DefaultCapabilities() returns (oci/caps/defaults.go in the same package)", () => {
+  const go = readFileSync('/usr/share/gocode/src/github.com/docker/docker/oci/caps/defaults.go', 'utf8');
+  const list = /DefaultCapabilities\(\) \[\]string \{\s*return \[\]string\{([^}]*)\}/.exec(go);
+  expect(list).not.toBeNull();
+  expect(DOCKER_DEFAULT_CAPS).toEqual([...(list?.[1] ?? '').matchAll(/"(CAP_[A-Z_]+)"/g)].map((m) => m[1]));
+});
+
 it("resolves for amd64 and Docker's capabilities to the OCI section dockerd hands runc (the runtime's fixture)", () => {
   const fixture = JSON.parse(readFileSync(path.join(REPO, 'runtime/test/seccomp/fixtures/docker-default.json'), 'utf8')) as unknown;
   expect(resolveSeccompProfile(DOCKER_DEFAULT_PROFILE, 'default', { caps: DOCKER_DEFAULT_CAPS, arch: 'amd64', kernel: '5.10.0-1-amd64' })).toEqual(fixture);
