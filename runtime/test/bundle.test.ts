@@ -121,6 +121,37 @@ test("a bundled module's builtins come from the loader's own require, not a requ
   expect(JSON.parse(r.stdout)).toEqual([path.sep, os.EOL, 0]);
 });
 
+test("tsc's __importStar gets one namespace per module, made as tsc's helper makes it, and is not left on exports", () => {
+  // the helpers exactly as tsc emits them (taken from a compiled runtime module)
+  const compiled = fs.readFileSync(path.resolve(__dirname, '..', 'dist', 'lock.js'), 'utf8');
+  const helpers = compiled.slice(0, compiled.indexOf('Object.defineProperty(exports, "__esModule"'));
+  expect(helpers).toContain('(this && this.__importStar) ||');
+  const user = (name: string): string =>
+    `${helpers}Object.defineProperty(exports, "__esModule", { value: true });\nconst fs = __importStar(require("node:fs"));\nexports.fs = fs;\nexports.name = ${JSON.stringify(name)};\n`;
+  write('pkg/dist/star/a.js', user('a'));
+  write('pkg/dist/star/b.js', user('b'));
+  write('pkg/dist/star/main.js', 'exports.a = require("./a");\nexports.b = require("./b");\n');
+  const entry = path.join(dir, 'out3', 'cli.js');
+  execFileSync(process.execPath, [BUNDLER, 'pkg/dist/star/main.js', entry], { cwd: dir, encoding: 'utf8' });
+  const shape = (ns: string): string =>
+    `Object.getOwnPropertyNames(${ns}).map((k) => { const d = Object.getOwnPropertyDescriptor(${ns}, k); return [k, d.enumerable, 'get' in d, d.writable === true]; })`;
+  const r = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const b = require(${JSON.stringify(entry)}); const plain = require(${JSON.stringify(path.join(dir, 'pkg/dist/star/a.js'))});
+      process.stdout.write(JSON.stringify({
+        shared: b.a.fs === b.b.fs, names: [b.a.name, b.b.name], live: b.a.fs.readFileSync === require('node:fs').readFileSync,
+        def: b.a.fs.default === require('node:fs'), left: Object.getOwnPropertyNames(b.a).includes('__importStar'),
+        same: JSON.stringify(${shape('b.a.fs')}) === JSON.stringify(${shape('plain.fs')}), plainShared: plain.fs === b.a.fs,
+      }));`,
+    ],
+    { encoding: 'utf8' },
+  );
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual({ shared: true, names: ['a', 'b'], live: true, def: true, left: false, same: true, plainShared: false });
+});
+
 test('bad arguments: a clear error, nothing written', () => {
   const r = spawnSync(process.execPath, [BUNDLER, path.join(dir, 'nope.js'), path.join(dir, 'x', 'cli.js')], { encoding: 'utf8' });
   expect(r.status).toBe(2);
